@@ -1,0 +1,131 @@
+"""Current user for pages and event handlers; deny by default (STYLE 4, SECURITY C1, S3)."""
+import functools
+import inspect
+from collections.abc import Callable
+
+from fastapi.responses import RedirectResponse
+from nicegui import app, context, run, ui
+
+from glrc_ui import security
+from glrc_ui.services import audit
+from glrc_ui.services.audit import Actor
+
+# Paths registered through protected_page(); the menu shows only entries whose page exists.
+registered_paths: set[str] = set()
+PUBLIC_PATHS = {'/login', '/register/unit', '/register/person', '/healthz', '/logout'}
+SESSION_GONE = '登录已失效，请重新登录'
+
+
+def request_ip() -> str | None:
+    try:
+        request = context.client.request
+    except (RuntimeError, AttributeError):
+        return None
+    return request.client.host if request is not None and request.client is not None else None
+
+
+def _token() -> str | None:
+    try:
+        token = app.storage.user.get('token')
+    except RuntimeError:
+        return None
+    return token if isinstance(token, str) else None
+
+
+async def current_actor(touch: bool = True) -> Actor | None:
+    """Resolve the session behind this browser; None when absent, expired or revoked."""
+    token = _token()
+    if token is None:
+        return None
+    return await run.io_bound(security.resolve_session, token, touch=touch, ip=request_ip())
+
+
+def safe_next(path: str | None) -> str:
+    """Only same-site relative paths are followed after login (no //host, no scheme)."""
+    if not path or not path.startswith('/') or path.startswith('//') or '\\' in path or ':' in path.split('?')[0]:
+        return '/'
+    return path
+
+
+def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: str = '',
+                   active_only: bool = False, admin_only: bool = False, password_gate: bool = True):
+    """A page that needs a live session and one of `roles`. The builder gets the actor first."""
+    def decorator(build: Callable):
+        registered_paths.add(path)
+
+        async def page(**kwargs):
+            actor = await current_actor()
+            if actor is None:
+                return RedirectResponse(f'/login?next={path}' if '{' not in path else '/login', status_code=303)
+            if password_gate and actor.must_change_password and path != '/account/settings':
+                return RedirectResponse('/account/settings', status_code=303)
+            if not allowed(actor, roles, active_only, admin_only):
+                await run.io_bound(audit.record_now, 'permission_denied', actor=actor, obj=f'page:{path}',
+                                   result='denied')
+                from components.frame import denied_page
+                denied_page(actor)
+                return None
+            result = build(actor, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+        page.__name__ = build.__name__
+        page.__signature__ = _without_actor(build)
+        full_title = f'{title} - 桂林市人才服务信息化管理系统' if title else '桂林市人才服务信息化管理系统'
+        return ui.page(path, title=full_title)(page)
+    return decorator
+
+
+def _without_actor(fn: Callable) -> inspect.Signature:
+    sig = inspect.signature(fn)
+    return sig.replace(parameters=list(sig.parameters.values())[1:])
+
+
+def allowed(actor: Actor, roles: tuple[str, ...] | None, active_only: bool = False, admin_only: bool = False) -> bool:
+    if roles is not None and actor.role not in roles:
+        return False
+    if active_only and actor.status != 'active':
+        return False
+    if admin_only and not actor.is_admin:
+        return False
+    return True
+
+
+def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: bool = False,
+            admin_only: bool = False, password_gate: bool = True) -> Callable:
+    """Wrap an event handler: re-check the session and role at every event, then call fn(actor, ...)."""
+    @functools.wraps(fn)
+    async def handler(*args, **kwargs):
+        actor = await current_actor()
+        if actor is None:
+            ui.notify(SESSION_GONE, type='warning')
+            ui.navigate.to('/login')
+            return None
+        if password_gate and actor.must_change_password:
+            ui.navigate.to('/account/settings')
+            return None
+        if not allowed(actor, roles, active_only, admin_only):
+            await run.io_bound(audit.record_now, 'permission_denied', actor=actor, obj=f'event:{fn.__name__}',
+                               result='denied')
+            ui.notify('无权执行此操作', type='negative')
+            return None
+        result = fn(actor, *args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+    return handler
+
+
+async def sign_in(token: str) -> None:
+    """Bind a fresh session token to this browser, ending the one it had (S2)."""
+    old = _token()
+    if old and old != token:
+        await run.io_bound(security.end_session, old, 'replaced', request_ip())
+    app.storage.user['token'] = token
+
+
+async def sign_out() -> None:
+    token = _token()
+    app.storage.user.pop('token', None)
+    if token:
+        await run.io_bound(security.end_session, token, 'logout', request_ip())

@@ -1,0 +1,126 @@
+"""SQLModel tables. Times are timezone-aware UTC. Each change of schema is an Alembic migration."""
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from glrc_ui.clock import now
+
+ROLES = ('unit', 'person', 'reviewer', 'center')
+ROLE_LABELS = {'unit': '单位用户', 'person': '个人用户', 'reviewer': '审核人员', 'center': '市人才服务中心'}
+ORG_KINDS = {'district': '城区/县', 'department': '主管部门'}
+
+
+class Org(SQLModel, table=True):
+    """A review organisation (审核机构): a district/county or a competent department."""
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    kind: str = Field(max_length=20, index=True)
+    admin_code: str | None = Field(default=None, max_length=12)
+    enabled: bool = True
+    sort_order: int = 0
+    created_at: datetime = Field(default_factory=now)
+
+
+class User(SQLModel, table=True):
+    """Every login: unit operators, persons, reviewers and center staff."""
+    __tablename__ = 'app_user'
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(max_length=10, index=True)
+    account: str = Field(max_length=64, unique=True)
+    phone: str | None = Field(default=None, max_length=11, index=True)
+    display_name: str = Field(max_length=50)
+    password_hash: str = Field(max_length=255)
+    status: str = Field(default='active', max_length=20, index=True)
+    is_admin: bool = False
+    must_change_password: bool = False
+    org_id: int | None = Field(default=None, foreign_key='org.id', index=True)
+    avatar_file_id: int | None = Field(default=None)
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
+    version: int = 1
+    created_at: datetime = Field(default_factory=now, index=True)
+
+
+class AuthSession(SQLModel, table=True):
+    """Server-side session; the browser holds only the random token (its hash is stored)."""
+    __tablename__ = 'auth_session'
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key='app_user.id', index=True)
+    created_at: datetime = Field(default_factory=now)
+    last_seen_at: datetime = Field(default_factory=now)
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = Field(default=None, max_length=30)
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only audit trail (SECURITY L1, L3): no update or delete path exists."""
+    __tablename__ = 'audit_log'
+    __table_args__ = (Index('ix_audit_log_event_at', 'event', 'at'),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=now, index=True)
+    user_id: int | None = Field(default=None, index=True)
+    account: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=10)
+    ip: str | None = Field(default=None, max_length=64)
+    event: str = Field(max_length=40)
+    object: str | None = Field(default=None, max_length=120)
+    result: str = Field(default='ok', max_length=20)
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SmsMessage(SQLModel, table=True):
+    """Every SMS the gateway sent (center: 短信记录). Codes are masked here."""
+    __tablename__ = 'sms_message'
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=11, index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    purpose: str = Field(max_length=20)
+    backend: str = Field(default='outbox', max_length=20)
+    at: datetime = Field(default_factory=now, index=True)
+
+
+class SmsCode(SQLModel, table=True):
+    """A one-time code, stored hashed, bound to phone and purpose."""
+    __tablename__ = 'sms_code'
+    __table_args__ = (Index('ix_sms_code_phone_purpose', 'phone', 'purpose', 'created_at'),)
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=11)
+    purpose: str = Field(max_length=20)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now)
+    expires_at: datetime
+    used_at: datetime | None = None
+    attempts: int = 0
+
+
+class Notification(SQLModel, table=True):
+    """In-app message (消息)."""
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='app_user.id', index=True)
+    title: str = Field(max_length=100)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=now)
+    read_at: datetime | None = None
+
+
+class StoredFile(SQLModel, table=True):
+    """An uploaded file on disk under a random name; the original name is data only."""
+    __tablename__ = 'stored_file'
+    __table_args__ = (UniqueConstraint('stored_name'), Index('ix_stored_file_owner', 'entity', 'entity_id', 'kind'))
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    entity: str = Field(max_length=20)
+    entity_id: int
+    uploaded_by: int | None = Field(default=None, foreign_key='app_user.id')
+    stored_name: str = Field(max_length=80)
+    original_name: str = Field(max_length=255)
+    mime: str = Field(max_length=50)
+    size: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now)
+    deleted_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""GLRC application core: settings, security, workflow and services. Builds no UI."""

@@ -1,0 +1,244 @@
+"""Password policy and hashing, login with lockout and throttling, server-side sessions."""
+import hashlib
+import secrets
+import threading
+from collections import defaultdict, deque
+from datetime import timedelta
+
+from passlib.context import CryptContext
+from sqlmodel import Session, select
+
+from db.engine import session_scope
+from db.models import AuthSession, User
+from glrc_ui import clock, config
+from glrc_ui.services import audit
+from glrc_ui.services.audit import Actor
+
+PWD = CryptContext(schemes=['argon2'], argon2__type='ID')
+MAX_FAILURES = 5
+LOCK_MINUTES = 30
+IP_WINDOW = timedelta(minutes=10)
+IP_MAX_FAILURES = 30
+STAFF_ROLES = ('reviewer', 'center')
+
+LOGIN_FAILED = '账号或密码错误，连续 5 次错误将锁定 30 分钟'
+LOGIN_LOCKED = '账号或密码错误次数过多，已暂时锁定，请 30 分钟后再试'
+LOGIN_THROTTLED = '本网络登录失败次数过多，请 10 分钟后再试'
+LOGIN_DISABLED = '该账号已停用，请联系市人才服务中心'
+
+
+class LoginError(Exception):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return PWD.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return PWD.verify(password, password_hash)
+    except (ValueError, TypeError):
+        return False
+
+
+# A hash to verify against when the account does not exist, so both paths cost the same.
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASH
+
+
+class IpThrottle:
+    """Failed logins per client address; loose enough for an office behind one NAT address."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _trim(self, ip: str):
+        q = self._failures[ip]
+        limit = clock.now() - IP_WINDOW
+        while q and q[0] < limit:
+            q.popleft()
+        return q
+
+    def blocked(self, ip: str | None) -> bool:
+        with self._lock:
+            return bool(ip) and len(self._trim(ip)) >= IP_MAX_FAILURES
+
+    def fail(self, ip: str | None) -> None:
+        if ip:
+            with self._lock:
+                self._trim(ip).append(clock.now())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+
+ip_throttle = IpThrottle()
+
+
+class GhostAccounts:
+    """Counts failures for accounts that do not exist, so they answer exactly like real ones (A4)."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, tuple[int, object]] = {}
+        self._lock = threading.Lock()
+
+    def fail(self, identifier: str) -> str:
+        key = identifier.strip().lower()[:64]
+        now = clock.now()
+        with self._lock:
+            if len(self._state) > 100_000:
+                self._state.clear()
+            count, locked_until = self._state.get(key, (0, None))
+            if locked_until is not None and locked_until > now:
+                return LOGIN_LOCKED
+            count += 1
+            if count >= MAX_FAILURES:
+                self._state[key] = (0, now + timedelta(minutes=LOCK_MINUTES))
+                return LOGIN_LOCKED
+            self._state[key] = (count, None)
+            return LOGIN_FAILED
+
+    def clear(self) -> None:
+        with self._lock:
+            self._state.clear()
+
+
+_ghost_accounts = GhostAccounts()
+
+
+def actor_of(user: User, ip: str | None = None) -> Actor:
+    return Actor(user.id, user.account, user.role, ip, user.org_id, user.is_admin, user.display_name,
+                 user.status, user.must_change_password)
+
+
+def _find_login(session: Session, roles: tuple[str, ...], identifier: str) -> User | None:
+    identifier = identifier.strip()
+    column = User.phone if roles == ('person',) else User.account
+    return session.exec(select(User).where(column == identifier, User.role.in_(roles))).first()
+
+
+def login_password(roles: tuple[str, ...], identifier: str, password: str, ip: str | None) -> tuple[str, Actor]:
+    """Check a password login. Returns (session token, actor) or raises LoginError with the message to show."""
+    if ip_throttle.blocked(ip):
+        audit.record_now('login_throttled', ip=ip, account=identifier[:64], result='denied')
+        raise LoginError(LOGIN_THROTTLED)
+    with session_scope() as s:
+        user = _find_login(s, roles, identifier)
+        error = _check_login(s, user, identifier, password, ip)
+        if error is None:
+            return start_session(s, user, ip, 'password')
+    # the failure counters and audit entries above are committed before the error is raised
+    raise LoginError(error)
+
+
+def _check_login(s: Session, user: User | None, identifier: str, password: str, ip: str | None) -> str | None:
+    """None when the password is right for an enabled, unlocked account; else the message to show."""
+    now = clock.now()
+    if user is not None and user.locked_until and user.locked_until > now:
+        verify_password(password, _dummy_hash())
+        audit.record(s, 'login_locked', actor=actor_of(user, ip), result='denied')
+        return LOGIN_LOCKED
+    ok = verify_password(password, user.password_hash if user else _dummy_hash())
+    if user is None:
+        ip_throttle.fail(ip)
+        audit.record(s, 'login_failed', ip=ip, account=identifier[:64], result='unknown_account')
+        return _ghost_accounts.fail(identifier)
+    if not ok:
+        ip_throttle.fail(ip)
+        user.failed_logins += 1
+        s.add(user)
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+            audit.record(s, 'lockout', actor=actor_of(user, ip), result='locked')
+            return LOGIN_LOCKED
+        audit.record(s, 'login_failed', actor=actor_of(user, ip), result='wrong_password')
+        return LOGIN_FAILED
+    if user.status == 'disabled':
+        audit.record(s, 'login_failed', actor=actor_of(user, ip), result='disabled')
+        return LOGIN_DISABLED
+    return None
+
+
+def start_session(s: Session, user: User, ip: str | None, method: str) -> tuple[str, Actor]:
+    """Create a fresh session row for a user who just proved who they are."""
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = clock.now()
+    s.add(user)
+    token = secrets.token_urlsafe(32)
+    s.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, ip=ip))
+    actor = actor_of(user, ip)
+    audit.record(s, 'login', actor=actor, detail=method)
+    return token, actor
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _idle_limit(role: str) -> timedelta:
+    settings = config.current()
+    return timedelta(minutes=settings.staff_idle_minutes if role in STAFF_ROLES else settings.idle_minutes)
+
+
+def resolve_session(token: str | None, *, touch: bool = True, ip: str | None = None) -> Actor | None:
+    """The actor behind a session token, or None (fails closed). Expired sessions are ended and audited."""
+    if not token or not isinstance(token, str):
+        return None
+    with session_scope() as s:
+        row = s.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        user = s.get(User, row.user_id)
+        now = clock.now()
+        if user is None or user.status == 'disabled':
+            row.revoked_at, row.revoked_reason = now, 'disabled'
+            s.add(row)
+            return None
+        reason = None
+        if now - row.created_at > timedelta(hours=config.current().absolute_hours):
+            reason = 'absolute_timeout'
+        elif now - row.last_seen_at > _idle_limit(user.role):
+            reason = 'idle_timeout'
+        if reason:
+            row.revoked_at, row.revoked_reason = now, reason
+            s.add(row)
+            audit.record(s, 'session_expired', actor=actor_of(user, ip), result=reason)
+            return None
+        if touch:
+            row.last_seen_at = now
+            s.add(row)
+        return actor_of(user, ip)
+
+
+def end_session(token: str | None, reason: str = 'logout', ip: str | None = None) -> None:
+    if not token:
+        return
+    with session_scope() as s:
+        row = s.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
+        if row is None or row.revoked_at is not None:
+            return
+        row.revoked_at, row.revoked_reason = clock.now(), reason
+        s.add(row)
+        user = s.get(User, row.user_id)
+        if reason == 'logout' and user is not None:
+            audit.record(s, 'logout', actor=actor_of(user, ip))
+
+
+def end_all_sessions(s: Session, user_id: int, reason: str) -> int:
+    """Revoke every open session of a user (password/account change, disable, reset)."""
+    rows = s.exec(select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at, row.revoked_reason = clock.now(), reason
+        s.add(row)
+    return len(rows)

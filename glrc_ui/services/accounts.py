@@ -1,0 +1,190 @@
+"""Account actions: SMS login, staff creation, account settings (SPEC §3.1, §3.4, §8)."""
+import secrets
+import string
+
+from sqlmodel import Session, select
+
+from db.engine import session_scope
+from db.models import Org, User
+from glrc_ui import security, validators
+from glrc_ui.security import LoginError
+from glrc_ui.services import audit, sms
+from glrc_ui.services.audit import Actor
+from glrc_ui.validators import ValidationError
+
+
+def request_login_code(phone: str, ip: str | None) -> None:
+    """获取验证码 on the login tab. Answers alike for known and unknown phones."""
+    error = validators.phone_error(phone)
+    if error:
+        raise ValidationError('手机号', error)
+    with session_scope() as s:
+        exists = s.exec(select(User.id).where(User.phone == phone, User.role == 'person')).first() is not None
+    try:
+        sms.issue_code(phone, 'login', deliver=exists)
+    except sms.SmsError as exc:
+        raise ValidationError('验证码', str(exc)) from None
+
+
+def login_code(phone: str, code: str, ip: str | None) -> tuple[str, Actor]:
+    """Person login with phone + SMS code."""
+    if security.ip_throttle.blocked(ip):
+        raise LoginError(security.LOGIN_THROTTLED)
+    error = None
+    with session_scope() as s:
+        ok = sms.check_code(s, phone, 'login', code)
+        user = s.exec(select(User).where(User.phone == phone, User.role == 'person')).first()
+        if not ok or user is None:
+            security.ip_throttle.fail(ip)
+            audit.record(s, 'login_failed', ip=ip, account=validators.mask_phone(phone), result='bad_code')
+            error = sms.CODE_INVALID
+        elif user.locked_until and user.locked_until > security.clock.now():
+            audit.record(s, 'login_locked', actor=security.actor_of(user, ip), result='denied')
+            error = security.LOGIN_LOCKED
+        elif user.status == 'disabled':
+            audit.record(s, 'login_failed', actor=security.actor_of(user, ip), result='disabled')
+            error = security.LOGIN_DISABLED
+        else:
+            return security.start_session(s, user, ip, 'sms_code')
+    raise LoginError(error)
+
+
+def random_password() -> str:
+    """A random password that meets the policy (resets and unit-created persons)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        core = ''.join(secrets.choice(alphabet) for _ in range(10))
+        pwd = core + secrets.choice('@#%&*+') + secrets.choice(string.digits)
+        if validators.password_error(pwd) is None and any(c.isupper() for c in pwd) and any(c.islower() for c in pwd):
+            return pwd
+
+
+def create_staff(role: str, account: str, password: str, name: str, org_name: str | None = None,
+                 is_admin: bool = False, actor: Actor | None = None, must_change: bool = False) -> int:
+    """Create a reviewer or center account. Raises ValidationError (field, message) on bad input."""
+    if role not in ('center', 'reviewer'):
+        raise ValidationError('角色', '角色只能是 center 或 reviewer')
+    account = (account or '').strip()
+    name = (name or '').strip()
+    if error := validators.account_error(account):
+        raise ValidationError('登录账号', error)
+    if not name or len(name) > 50:
+        raise ValidationError('姓名', '请输入姓名（最多 50 字）')
+    if error := validators.password_error(password, account=account):
+        raise ValidationError('密码', error)
+    if is_admin and role != 'center':
+        raise ValidationError('管理员', '只有市人才服务中心人员可以是系统管理员')
+    password_hash = security.hash_password(password)
+    with session_scope() as s:
+        org_id = None
+        if role == 'reviewer':
+            if not org_name:
+                raise ValidationError('所属机构', '审核人员必须指定所属审核机构（--org）')
+            org = s.exec(select(Org).where(Org.name == org_name.strip())).first()
+            if org is None or not org.enabled:
+                raise ValidationError('所属机构', f'审核机构不存在或已停用：{org_name}')
+            org_id = org.id
+        elif org_name:
+            raise ValidationError('所属机构', '市人才服务中心人员不属于城区/主管部门，请不要指定 --org')
+        if _account_taken(s, account):
+            raise ValidationError('登录账号', '该登录账号已被使用')
+        user = User(role=role, account=account, display_name=name, password_hash=password_hash,
+                    org_id=org_id, is_admin=is_admin, must_change_password=must_change)
+        s.add(user)
+        s.flush()
+        audit.record(s, 'staff_created', actor=actor, obj=f'user:{user.id}', detail=f'role={role}')
+        return user.id
+
+
+def _account_taken(s: Session, account: str, exclude_id: int | None = None) -> bool:
+    query = select(User.id).where(User.account == account)
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return s.exec(query).first() is not None
+
+
+def profile(user_id: int) -> dict:
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        org = s.get(Org, user.org_id) if user.org_id else None
+        return {'id': user.id, 'role': user.role, 'account': user.account, 'phone': user.phone,
+                'display_name': user.display_name, 'avatar_file_id': user.avatar_file_id,
+                'org_name': org.name if org else None, 'is_admin': user.is_admin,
+                'must_change_password': user.must_change_password, 'status': user.status}
+
+
+def update_profile(actor: Actor, display_name: str, phone: str | None = None) -> None:
+    """Display name (unit: 操作人姓名 and 操作人手机号). Does not end sessions."""
+    display_name = (display_name or '').strip()
+    label = '操作人姓名' if actor.role == 'unit' else '姓名'
+    if not display_name or len(display_name) > 50:
+        raise ValidationError(label, f'请输入{label}（最多 50 字）')
+    with session_scope() as s:
+        user = s.get(User, actor.user_id)
+        if actor.role == 'unit':
+            if error := validators.phone_error(phone):
+                raise ValidationError('操作人手机号', error)
+            user.phone = phone.strip()
+        user.display_name = display_name
+        s.add(user)
+        audit.record(s, 'profile_changed', actor=actor, obj=f'user:{user.id}')
+
+
+def change_credentials(actor: Actor, old_password: str, new_account: str | None, new_password: str | None,
+                       confirm: str | None) -> bool:
+    """Change login account and/or password; needs the old password; ends every session.
+
+    Returns True when something changed (the caller sends the user back to /login)."""
+    new_account = (new_account or '').strip() or None
+    new_password = new_password or None
+    if not old_password:
+        raise ValidationError('原密码', '请输入原密码')
+    with session_scope() as s:
+        user = s.get(User, actor.user_id)
+        account_changes = new_account is not None and new_account != user.account and user.role != 'person'
+        if not account_changes and not new_password:
+            raise ValidationError('新密码', '请输入新密码，或修改登录账号')
+        if account_changes:
+            if error := validators.account_error(new_account):
+                raise ValidationError('登录账号', error)
+            if _account_taken(s, new_account, exclude_id=user.id):
+                raise ValidationError('登录账号', '该登录账号已被使用')
+        if new_password:
+            if new_password != (confirm or ''):
+                raise ValidationError('确认新密码', '两次输入的新密码不一致')
+            if error := validators.password_error(new_password, account=new_account or user.account,
+                                                  phone=user.phone):
+                raise ValidationError('新密码', error)
+        old_hash = user.password_hash
+    if not security.verify_password(old_password, old_hash):
+        audit.record_now('password_change', actor=actor, obj=f'user:{actor.user_id}', result='wrong_old_password')
+        raise ValidationError('原密码', '原密码不正确')
+    new_hash = security.hash_password(new_password) if new_password else None
+    with session_scope() as s:
+        user = s.get(User, actor.user_id)
+        if account_changes:
+            if _account_taken(s, new_account, exclude_id=user.id):
+                raise ValidationError('登录账号', '该登录账号已被使用')
+            user.account = new_account
+            audit.record(s, 'account_renamed', actor=actor, obj=f'user:{user.id}')
+        if new_hash:
+            user.password_hash = new_hash
+            user.must_change_password = False
+            audit.record(s, 'password_change', actor=actor, obj=f'user:{user.id}')
+        user.version += 1
+        s.add(user)
+        security.end_all_sessions(s, user.id, 'credentials_changed')
+    return True
+
+
+def set_avatar(actor: Actor, file_id: int) -> None:
+    with session_scope() as s:
+        user = s.get(User, actor.user_id)
+        user.avatar_file_id = file_id
+        s.add(user)
+        audit.record(s, 'avatar_changed', actor=actor, obj=f'user:{user.id}')
+
+
+def has_any_login() -> bool:
+    with session_scope() as s:
+        return s.exec(select(User.id)).first() is not None

@@ -1,0 +1,163 @@
+"""Uploaded files: type by content, size on the server, temp → fsync → rename → row (SECURITY F1-F4, R4)."""
+import hashlib
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from db.engine import session_scope
+from db.models import StoredFile
+from glrc_ui import config
+from glrc_ui.services import audit
+from glrc_ui.services.audit import Actor
+from glrc_ui.validators import ValidationError
+
+MB = 1024 * 1024
+MAX_FILE = 20 * MB
+MAX_AVATAR = 2 * MB
+DOCUMENT_TYPES = ('pdf', 'jpeg', 'png')
+IMAGE_TYPES = ('jpeg', 'png')
+MIME = {'pdf': 'application/pdf', 'jpeg': 'image/jpeg', 'png': 'image/png'}
+TYPE_NAMES = {'pdf': 'PDF', 'jpeg': 'JPG', 'png': 'PNG'}
+_HTML_MARKERS = (b'<html', b'<script', b'<!doctype', b'<svg', b'<body', b'<iframe')
+
+# Test hook for R4: called with the step name ('written', 'renamed') before the next step.
+fault_hook: Callable[[str], None] | None = None
+
+
+def sniff(head: bytes, tail: bytes) -> str | None:
+    """The file's real type from its bytes, or None. Rejects HTML hiding in the head (polyglots)."""
+    lowered = head[:1024].lower()
+    if any(marker in lowered for marker in _HTML_MARKERS):
+        return None
+    if head.startswith(b'%PDF-') and b'%%EOF' in tail:
+        return 'pdf'
+    if head.startswith(b'\xff\xd8\xff') and b'\xff\xd9' in tail:
+        return 'jpeg'
+    if head.startswith(b'\x89PNG\r\n\x1a\n') and b'IEND' in tail:
+        return 'png'
+    return None
+
+
+def safe_name(name: str | None) -> str:
+    """Keep only the last path part of a browser-given name, without control characters."""
+    name = (name or '').replace('\\', '/').split('/')[-1]
+    name = ''.join(ch for ch in name if ch.isprintable() and ch not in '"\r\n\t')
+    return name.strip()[:200] or 'file'
+
+
+def _dirs() -> tuple[Path, Path]:
+    root = config.current().upload_dir
+    tmp = root / 'tmp'
+    tmp.mkdir(parents=True, exist_ok=True)
+    return root, tmp
+
+
+def store(data: bytes, original_name: str, *, kind: str, entity: str, entity_id: int, actor: Actor,
+          allowed: tuple[str, ...] = DOCUMENT_TYPES, max_size: int = MAX_FILE, field: str = '附件') -> dict:
+    """Check and store one upload; returns the file's public data. Raises ValidationError."""
+    if len(data) == 0:
+        raise ValidationError(field, '文件为空，请重新选择')
+    if len(data) > max_size:
+        raise ValidationError(field, f'文件大小不能超过 {max_size // MB} MB')
+    real_type = sniff(data[:2048], data[-2048:])
+    if real_type not in allowed:
+        names = '、'.join(TYPE_NAMES[t] for t in allowed)
+        raise ValidationError(field, f'文件内容不是有效的 {names} 文件，请上传 {names} 格式')
+    root, tmp_dir = _dirs()
+    stored_name = secrets.token_hex(16)
+    tmp_path = tmp_dir / (stored_name + '.part')
+    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'wb') as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    if fault_hook:
+        fault_hook('written')
+    final_path = root / stored_name
+    os.replace(tmp_path, final_path)
+    _fsync_dir(root)
+    if fault_hook:
+        fault_hook('renamed')
+    row = StoredFile(kind=kind, entity=entity, entity_id=entity_id, uploaded_by=actor.user_id,
+                     stored_name=stored_name, original_name=safe_name(original_name), mime=MIME[real_type],
+                     size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    try:
+        with session_scope() as s:
+            s.add(row)
+            s.flush()
+            audit.record(s, 'file_uploaded', actor=actor, obj=f'file:{row.id}', detail=f'{entity}:{entity_id}:{kind}')
+            return public(row)
+    except Exception:
+        final_path.unlink(missing_ok=True)
+        raise
+
+
+def public(row: StoredFile) -> dict:
+    return {'id': row.id, 'kind': row.kind, 'name': row.original_name, 'mime': row.mime, 'size': row.size,
+            'created_at': row.created_at, 'entity': row.entity, 'entity_id': row.entity_id}
+
+
+def path_of(stored_name: str) -> Path:
+    root = config.current().upload_dir
+    path = (root / stored_name).resolve()
+    if path.parent != root.resolve():
+        raise ValueError('bad stored name')
+    return path
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sweep_orphans() -> int:
+    """Remove temp files and stored files without a row (left by a crash between steps)."""
+    root, tmp_dir = _dirs()
+    removed = 0
+    for part in tmp_dir.glob('*.part'):
+        part.unlink(missing_ok=True)
+        removed += 1
+    from sqlmodel import select
+    with session_scope() as s:
+        known = set(s.exec(select(StoredFile.stored_name)).all())
+    for path in root.iterdir():
+        if path.is_file() and path.name not in known and len(path.name) == 32:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+# Who may read a file: one rule per entity, registered by the service that owns the entity.
+_access_rules: dict[str, Callable] = {}
+
+
+def register_access_rule(entity: str, rule: Callable) -> None:
+    """rule(session, actor, StoredFile) -> bool."""
+    _access_rules[entity] = rule
+
+
+def _avatar_rule(s, actor: Actor, row: StoredFile) -> bool:
+    return True  # avatars are shown to any signed-in user (header, review lists)
+
+
+register_access_rule('avatar', _avatar_rule)
+
+
+def open_for(actor: Actor, file_id: int) -> tuple[dict, Path] | None:
+    """The file and its path if the actor may read it; denials are audited. None = not found/denied."""
+    with session_scope() as s:
+        row = s.get(StoredFile, file_id)
+        if row is None or row.deleted_at is not None:
+            return None
+        rule = _access_rules.get(row.entity)
+        allowed = bool(rule and rule(s, actor, row))
+        if not allowed:
+            audit.record(s, 'permission_denied', actor=actor, obj=f'file:{file_id}', result='denied')
+            return None
+        if row.uploaded_by != actor.user_id and row.entity != 'avatar':
+            audit.record(s, 'file_download', actor=actor, obj=f'file:{file_id}')
+        return public(row), path_of(row.stored_name)

@@ -1,0 +1,116 @@
+"""Input checks shared by services and forms. Each returns a Chinese message or None when valid."""
+import re
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from stdnum.cn import ric, uscc
+
+PHONE_RE = re.compile(r'^1[3-9]\d{9}$')
+ACCOUNT_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]{3,31}$')
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+
+
+class ValidationError(Exception):
+    """Bad input on one field: `field` names the form label, `message` is shown next to it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def phone_error(value: str | None) -> str | None:
+    value = (value or '').strip()
+    if not value:
+        return '请输入手机号'
+    if not PHONE_RE.match(value):
+        return '手机号格式不正确，应为 11 位大陆手机号'
+    return None
+
+
+def account_error(value: str | None) -> str | None:
+    value = (value or '').strip()
+    if not value:
+        return '请输入登录账号'
+    if not ACCOUNT_RE.match(value):
+        return '登录账号须以字母开头，4-32 位，只能包含字母、数字和下划线'
+    return None
+
+
+def id_number_error(value: str | None) -> str | None:
+    value = (value or '').strip().upper()
+    if not value:
+        return '请输入身份证号'
+    if len(value) != 18:
+        return '身份证号应为 18 位'
+    if not ric.is_valid(value):
+        return '身份证号校验位不正确，请核对'
+    return None
+
+
+def id_birth_date(value: str) -> date:
+    return ric.get_birth_date(value.strip().upper())
+
+
+def id_gender(value: str) -> str:
+    """'男' or '女' from the 17th digit (odd = male)."""
+    return '男' if int(value.strip()[16]) % 2 else '女'
+
+
+def credit_code_error(value: str | None) -> str | None:
+    value = (value or '').strip().upper()
+    if not value:
+        return '请输入统一社会信用代码'
+    if len(value) != 18:
+        return '统一社会信用代码应为 18 位'
+    if not uscc.is_valid(value):
+        return '统一社会信用代码校验位不正确，请核对'
+    return None
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).parent / 'data' / 'common_passwords.txt'
+    return frozenset(line.strip().lower() for line in path.read_text(encoding='utf-8').splitlines() if line.strip())
+
+
+def password_error(password: str | None, *, account: str | None = None, phone: str | None = None,
+                   id_number: str | None = None) -> str | None:
+    """SPEC §4 / SECURITY A1-A2. The full password is checked: nothing is truncated."""
+    password = password or ''
+    if len(password) < PASSWORD_MIN:
+        return f'密码至少 {PASSWORD_MIN} 位'
+    if len(password) > PASSWORD_MAX:
+        return f'密码最多 {PASSWORD_MAX} 位'
+    classes = sum((
+        any(c.isupper() and c.isascii() for c in password),
+        any(c.islower() and c.isascii() for c in password),
+        any(c.isdigit() for c in password),
+        any(not c.isalnum() for c in password),
+    ))
+    if classes < 3:
+        return '密码须包含大写字母、小写字母、数字、符号中的至少 3 类'
+    lowered = password.lower()
+    if lowered in _common_passwords():
+        return '该密码过于常见，请换一个'
+    for label, value in (('登录账号', account), ('手机号', phone)):
+        if value and len(value) >= 4 and value.lower() in lowered:
+            return f'密码不能包含{label}'
+    if id_number and len(id_number) >= 8:
+        digits = id_number[-8:].lower()
+        if digits in lowered or id_number[-6:].lower() in lowered:
+            return '密码不能包含身份证号码'
+    return None
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone or len(phone) < 11:
+        return phone or ''
+    return f'{phone[:3]}****{phone[-4:]}'
+
+
+def mask_id(id_number: str | None) -> str:
+    if not id_number or len(id_number) < 18:
+        return id_number or ''
+    return f'{id_number[:6]}********{id_number[-4:]}'

@@ -1,0 +1,45 @@
+"""GLRC entry point: wiring only (settings, middleware, pages, CLI dispatch, ui.run)."""
+import os
+import sys
+
+from nicegui import app, ui
+
+from glrc_ui import cli
+
+
+def serve() -> None:
+    settings = cli.prepare()
+    from nicegui import storage
+
+    from glrc_ui import config, http
+    from glrc_ui.services import files
+    import pages
+
+    files.sweep_orphans()
+    if not os.environ.get('NICEGUI_USER_SIMULATION'):
+        storage.Storage.path = (settings.data_dir / 'nicegui').resolve()
+        app.storage = storage.Storage()
+    app.add_middleware(http.BodyLimitMiddleware)
+    app.add_middleware(http.SecurityHeadersMiddleware)
+    pages.register_all()
+
+    @app.get('/healthz', include_in_schema=False)
+    async def healthz():
+        from fastapi.responses import JSONResponse
+        from nicegui import run
+
+        from db.engine import ping
+        ok = await run.io_bound(ping)
+        return JSONResponse({'status': 'ok' if ok else 'error', 'database': ok}, status_code=200 if ok else 503)
+
+    ui.run(host=settings.host, port=settings.port, title='桂林市人才服务信息化管理系统', language='zh-CN',
+           storage_secret=config.secret(settings, 'storage'), reload=False, show=False,
+           favicon='🏛', session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies},
+           gzip_middleware_factory=http.gzip_except_files, endpoint_documentation='none', reconnect_timeout=10)
+
+
+if __name__ in {'__main__', '__mp_main__'}:
+    argv = sys.argv[1:]
+    if not os.environ.get('NICEGUI_USER_SIMULATION') and argv and argv[0] != 'serve':
+        sys.exit(cli.run(argv))
+    serve()

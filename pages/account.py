@@ -1,0 +1,100 @@
+"""账号信息设置 for every role (SPEC §3.4)."""
+from nicegui import run, ui
+
+from components import forms, frame
+from components.auth import guarded, protected_page
+from glrc_ui.services import accounts, files
+from glrc_ui.services.audit import Actor
+from glrc_ui.validators import ValidationError
+
+PATH = '/account/settings'
+RELOGIN = '修改成功，请重新登录'
+
+
+def register() -> None:
+    @protected_page(PATH, title='账号信息设置')
+    async def settings_page(actor: Actor):
+        await frame.header_and_menu(actor, PATH)
+        info = await run.io_bound(accounts.profile, actor.user_id)
+        with frame.content('账号信息设置'):
+            if info['must_change_password']:
+                with ui.row().classes('w-full items-center bg-orange-1 text-orange-10 p-3 rounded mb-2'):
+                    ui.icon('warning')
+                    ui.label('您的密码为初始密码或已被重置，请先修改密码后再使用系统。')
+            with ui.row().classes('w-full gap-10 items-start no-wrap'):
+                _avatar_block(info)
+                _form(actor, info)
+
+
+def _avatar_block(info: dict) -> None:
+    with ui.column().classes('items-center gap-2 w-48'):
+        ui.label('头像').classes('text-grey-8')
+        avatar = ui.image(f'/files/{info["avatar_file_id"]}?inline=1' if info['avatar_file_id'] else '') \
+            .classes('w-28 h-28 rounded-full bg-grey-3')
+        message = forms.error_line()
+
+        async def uploaded(actor: Actor, e) -> None:
+            message.set_visibility(False)
+            data = await e.file.read()
+            try:
+                stored = await run.io_bound(files.store, data, e.file.name, kind='avatar', entity='avatar',
+                                            entity_id=actor.user_id, actor=actor, allowed=files.IMAGE_TYPES,
+                                            max_size=files.MAX_AVATAR, field='头像')
+            except ValidationError as exc:
+                message.set_text(exc.message)
+                message.set_visibility(True)
+                upload.reset()
+                return
+            await run.io_bound(accounts.set_avatar, actor, stored['id'])
+            avatar.set_source(f'/files/{stored["id"]}?inline=1')
+            upload.reset()
+            ui.notify('头像已更新', type='positive')
+
+        upload = ui.upload(label='上传头像（JPG/PNG，2 MB 以内）', auto_upload=True, max_file_size=files.MAX_AVATAR,
+                           on_upload=guarded(uploaded, password_gate=False),
+                           on_rejected=lambda: ui.notify('头像须为 2 MB 以内的 JPG 或 PNG 图片', type='negative')) \
+            .props('accept=".jpg,.jpeg,.png" flat bordered').classes('w-48')
+
+
+def _form(actor: Actor, info: dict) -> None:
+    is_unit = info['role'] == 'unit'
+    with ui.column().classes('glrc-form gap-3 w-full max-w-md'):
+        name = forms.text('操作人姓名' if is_unit else '姓名', info['display_name'], required=True)
+        phone = forms.text('操作人手机号', info['phone'] or '', required=True) if is_unit else None
+        account = forms.text('登录账号', info['account'])
+        if info['role'] == 'person':
+            account.value = info['phone'] or info['account']
+            account.props('readonly hint="个人用户的登录账号为本人手机号"')
+        ui.separator()
+        ui.label('修改密码或登录账号需要输入原密码，修改后需重新登录。').classes('text-grey-7 text-sm')
+        old = forms.text('原密码', password=True, autocomplete='current-password')
+        new = forms.text('新密码', password=True, autocomplete='new-password')
+        confirm = forms.text('确认新密码', password=True, autocomplete='new-password')
+        fields = {'操作人姓名': name, '姓名': name, '登录账号': account, '原密码': old, '新密码': new, '确认新密码': confirm}
+        if phone is not None:
+            fields['操作人手机号'] = phone
+        message = forms.error_line()
+        errors = forms.ErrorBinder(fields, message)
+
+        async def save(actor: Actor) -> None:
+            errors.clear()
+            try:
+                await run.io_bound(accounts.update_profile, actor, name.value, phone.value if phone else None)
+                wants_account = info['role'] != 'person' and account.value.strip() != info['account']
+                if new.value or wants_account:
+                    await run.io_bound(accounts.change_credentials, actor, old.value,
+                                       account.value if wants_account else None, new.value, confirm.value)
+                    app_logout_and_leave()
+                    return
+            except ValidationError as exc:
+                errors.show(exc)
+                return
+            ui.notify('保存成功', type='positive')
+
+        ui.button('保存', on_click=guarded(save, password_gate=False)).props('unelevated color=red-9').classes('w-32')
+
+
+def app_logout_and_leave() -> None:
+    from nicegui import app
+    app.storage.user.pop('token', None)
+    ui.navigate.to('/login?msg=relogin')

@@ -1,0 +1,157 @@
+"""/login with the three tabs of SPEC §3.1, and /logout."""
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app, run, ui
+
+from components import auth, forms
+from components.frame import SYSTEM_NAME, add_style
+from glrc_ui import security
+from glrc_ui.security import LoginError
+from glrc_ui.services import accounts
+from glrc_ui.validators import ValidationError, phone_error
+
+UNIT, PERSON, STAFF = '单位用户', '个人用户', '管理人员'
+# fixed notices chosen by key: no text from the URL is ever shown
+NOTICES = {'relogin': '修改成功，请重新登录', 'registered': '注册成功，请登录', 'expired': '登录已失效，请重新登录'}
+
+
+def register() -> None:
+    @ui.page('/login', title=f'登录 - {SYSTEM_NAME}')
+    def login_page(next: str = '/', msg: str = ''):  # noqa: A002 - query parameter name
+        target = auth.safe_next(next)
+        add_style()
+        notice = NOTICES.get(msg)
+        with ui.column().classes('w-full min-h-screen items-center justify-center').style(
+                'background: linear-gradient(160deg, #a4161a 0%, #c62828 35%, #f3f5f8 35%)'):
+            ui.label(SYSTEM_NAME).classes('text-white text-3xl font-bold mb-6 tracking-wider')
+            with ui.card().classes('w-[440px] p-0'):
+                if notice:
+                    ui.label(notice).classes('w-full bg-green-1 text-green-9 p-3 text-center').props('role=status')
+                with ui.tabs().classes('w-full text-grey-8').props('active-color=red-9 indicator-color=red-9') as tabs:
+                    unit_tab, person_tab, staff_tab = ui.tab(UNIT), ui.tab(PERSON), ui.tab(STAFF)
+                with ui.tab_panels(tabs, value=unit_tab, animated=False, keep_alive=False).classes('w-full'):
+                    with ui.tab_panel(unit_tab):
+                        _account_form(('unit',), target)
+                    with ui.tab_panel(person_tab):
+                        _person_forms(target)
+                    with ui.tab_panel(staff_tab):
+                        _account_form(('reviewer', 'center'), target)
+                with ui.row().classes('w-full justify-center gap-6 pb-4'):
+                    ui.link('单位注册', '/register/unit')
+                    ui.link('个人注册', '/register/person')
+            ui.label('主办：桂林市人才服务中心').classes('text-grey-6 text-sm mt-6')
+
+    @app.get('/logout', include_in_schema=False)
+    async def logout(request: Request):
+        token = app.storage.user.pop('token', None)
+        if token:
+            await run.io_bound(security.end_session, token, 'logout', request.client.host if request.client else None)
+        return RedirectResponse('/login', status_code=303)
+
+
+def _account_form(roles: tuple[str, ...], target: str) -> None:
+    with ui.column().classes('w-full gap-3 glrc-form p-2'):
+        account = forms.text('登录账号', autocomplete='username')
+        password = forms.text('密码', password=True, autocomplete='current-password')
+        message = forms.error_line()
+        errors = forms.ErrorBinder({'登录账号': account, '密码': password}, message)
+
+        async def submit() -> None:
+            errors.clear()
+            if not account.value.strip():
+                errors.show('请输入登录账号', '登录账号')
+                return
+            if not password.value:
+                errors.show('请输入密码', '密码')
+                return
+            try:
+                token, _ = await run.io_bound(security.login_password, roles, account.value, password.value,
+                                              auth.request_ip())
+            except LoginError as exc:
+                password.value = ''
+                errors.show(str(exc))
+                return
+            await auth.sign_in(token)
+            ui.navigate.to(target)
+
+        password.on('keydown.enter', submit)
+        ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')
+
+
+def _person_forms(target: str) -> None:
+    with ui.tabs().props('dense active-color=red-9 indicator-color=red-9').classes('w-full') as inner:
+        pwd_tab, code_tab = ui.tab('密码登录'), ui.tab('验证码登录')
+    with ui.tab_panels(inner, value=pwd_tab, animated=False, keep_alive=False).classes('w-full'):
+        with ui.tab_panel(pwd_tab).classes('p-0'):
+            _person_password(target)
+        with ui.tab_panel(code_tab).classes('p-0'):
+            _person_code(target)
+
+
+def _person_password(target: str) -> None:
+    with ui.column().classes('w-full gap-3 glrc-form p-2'):
+        phone = forms.text('手机号', autocomplete='username')
+        password = forms.text('密码', password=True, autocomplete='current-password')
+        message = forms.error_line()
+        errors = forms.ErrorBinder({'手机号': phone, '密码': password}, message)
+
+        async def submit() -> None:
+            errors.clear()
+            if error := phone_error(phone.value):
+                errors.show(error, '手机号')
+                return
+            if not password.value:
+                errors.show('请输入密码', '密码')
+                return
+            try:
+                token, _ = await run.io_bound(security.login_password, ('person',), phone.value, password.value,
+                                              auth.request_ip())
+            except LoginError as exc:
+                password.value = ''
+                errors.show(str(exc))
+                return
+            await auth.sign_in(token)
+            ui.navigate.to(target)
+
+        password.on('keydown.enter', submit)
+        ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')
+
+
+def _person_code(target: str) -> None:
+    with ui.column().classes('w-full gap-3 glrc-form p-2'):
+        phone = forms.text('手机号', autocomplete='tel')
+        with ui.row().classes('w-full no-wrap items-start gap-2'):
+            code = forms.text('验证码', autocomplete='one-time-code').props('maxlength=6')
+            send = ui.button('获取验证码').props('outline color=red-9').classes('shrink-0 h-10')
+        message = forms.error_line()
+        errors = forms.ErrorBinder({'手机号': phone, '验证码': code}, message)
+
+        async def request_code() -> None:
+            errors.clear()
+            try:
+                await run.io_bound(accounts.request_login_code, phone.value.strip(), auth.request_ip())
+            except ValidationError as exc:
+                errors.show(exc)
+                return
+            ui.notify('验证码已发送，请查看手机短信（5 分钟内有效）', type='positive')
+            send.disable()
+            ui.timer(60, send.enable, once=True)
+
+        async def submit() -> None:
+            errors.clear()
+            if error := phone_error(phone.value):
+                errors.show(error, '手机号')
+                return
+            if not code.value.strip():
+                errors.show('请输入验证码', '验证码')
+                return
+            try:
+                token, _ = await run.io_bound(accounts.login_code, phone.value.strip(), code.value, auth.request_ip())
+            except LoginError as exc:
+                errors.show(str(exc), '验证码')
+                return
+            await auth.sign_in(token)
+            ui.navigate.to(target)
+
+        send.on_click(request_code)
+        ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')
