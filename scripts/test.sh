@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test (unit, page, browser) on SQLite, then on PostgreSQL. Installs what is missing.
+#   GLRC_CHROMIUM           browser binary for the E2E tests (default: /usr/bin/chromium, else Playwright's own)
+#   GLRC_TEST_PG_URL        PostgreSQL for the second run (default: postgresql+psycopg://postgres@127.0.0.1:5432/test)
+#   GLRC_TEST_SKIP_PG=1     only SQLite (local use; CI never skips)
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+have_browser() {
+  [ -n "${GLRC_CHROMIUM:-}" ] && [ -x "${GLRC_CHROMIUM}" ] && return 0
+  [ -x /usr/bin/chromium ] && return 0
+  ls -d "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-* >/dev/null 2>&1 && return 0
+  return 1
+}
+have_cjk_font() { fc-list 2>/dev/null | grep -qi 'CJK'; }
+if ! have_browser || ! have_cjk_font; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian Chromium and CJK fonts for the browser tests…"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  fi
+fi
+have_browser || { echo "ERROR: no Chromium for the browser tests (install chromium or set GLRC_CHROMIUM)" >&2; exit 1; }
+
+echo "=== Test suite on SQLite ==="
+.venv/bin/python -m pytest "$@"
+
+if [ "${GLRC_TEST_SKIP_PG:-}" = 1 ] && [ "${CI:-}" != true ]; then
+  echo "Skipping the PostgreSQL run (GLRC_TEST_SKIP_PG=1)"; exit 0
+fi
+PG_URL=${GLRC_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
+pg_ok() { .venv/bin/python -c "import sqlalchemy as sa,sys; sa.create_engine(sys.argv[1]).connect().close()" "$PG_URL" >/dev/null 2>&1; }
+if ! pg_ok && command -v pg_ctlcluster >/dev/null 2>&1; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >/dev/null 2>&1 || true
+  sleep 2
+fi
+if ! pg_ok; then
+  if [ "${CI:-}" = true ]; then
+    echo "ERROR: PostgreSQL at $PG_URL is unreachable; CI must run the suite on it" >&2; exit 1
+  fi
+  echo "WARNING: PostgreSQL at $PG_URL is unreachable; skipped the PostgreSQL run" >&2; exit 0
+fi
+echo "=== Test suite on PostgreSQL ==="
+GLRC_TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest "$@"
