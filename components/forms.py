@@ -1,13 +1,18 @@
 """Form helpers: labelled inputs and showing a service's ValidationError next to its field."""
 from nicegui import ui
 
-from glrc_ui.validators import ValidationError
+from glrc_ui.validators import FormErrors, ValidationError
 
 
-def text(label: str, value: str = '', *, password: bool = False, required: bool = False, **kwargs) -> ui.input:
+def text(label: str, value: str = '', *, password: bool = False, required: bool = False,
+         autocomplete: str | None = None, **kwargs) -> ui.input:
+    """`autocomplete` is the HTML attribute (username, current-password, …). NiceGUI's own
+    `ui.input(autocomplete=…)` is a suggestion list: a string there breaks the field in the browser."""
     field = ui.input(label=label + (' *' if required else ''), value=value, password=password,
                      password_toggle_button=password, **kwargs).props('outlined dense stack-label').classes('w-full')
     field.props(f'aria-label="{label}"')
+    if autocomplete:
+        field.props(f'autocomplete="{autocomplete}"')
     return field
 
 
@@ -25,7 +30,11 @@ class ErrorBinder:
             self.fallback.set_text('')
             self.fallback.set_visibility(False)
 
-    def show(self, error: ValidationError | str, field: str | None = None) -> None:
+    def show(self, error: FormErrors | ValidationError | str, field: str | None = None) -> None:
+        if isinstance(error, FormErrors):
+            for label, message in error.errors.items():
+                self.show(message, label)
+            return
         if isinstance(error, ValidationError):
             field, message = error.field, error.message
         else:
@@ -38,6 +47,25 @@ class ErrorBinder:
             self.fallback.set_visibility(True)
         else:
             ui.notify(message, type='negative')
+        if target is not None and self.fallback is not None and not self.fallback.visible:
+            self.fallback.set_text('请检查标红的项目')
+            self.fallback.set_visibility(True)
+
+
+def select(label: str, options, value=None, *, required: bool = False, **kwargs) -> ui.select:
+    field = ui.select(options, value=value, label=label + (' *' if required else ''), **kwargs) \
+        .props('outlined dense stack-label').classes('w-full')
+    field.props(f'aria-label="{label}"')
+    return field
+
+
+def textarea(label: str, value: str = '', *, required: bool = False, max_length: int | None = None) -> ui.textarea:
+    field = ui.textarea(label=label + (' *' if required else ''), value=value) \
+        .props('outlined dense stack-label autogrow').classes('w-full')
+    if max_length:
+        field.props(f'maxlength={max_length} counter')
+    field.props(f'aria-label="{label}"')
+    return field
 
 
 def error_line() -> ui.label:

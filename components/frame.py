@@ -18,6 +18,8 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "M
 .glrc-form .q-field { width: 100%; }
 .glrc-menu .q-item { min-height: 40px; border-radius: 4px; margin: 1px 6px; }
 .glrc-menu .q-item.active { background: #fde8e8; color: #a4161a; font-weight: 600; }
+.glrc-table td, .glrc-table th { white-space: normal; }
+.glrc-table th { font-weight: 600; background: #f7f8fa; }
 .glrc-group { color: #7a8599; font-size: 12px; padding: 14px 16px 4px; }
 '''
 

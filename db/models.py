@@ -35,6 +35,7 @@ class User(SQLModel, table=True):
     is_admin: bool = False
     must_change_password: bool = False
     org_id: int | None = Field(default=None, foreign_key='org.id', index=True)
+    unit_id: int | None = Field(default=None, foreign_key='unit.id', index=True)
     avatar_file_id: int | None = Field(default=None)
     failed_logins: int = 0
     locked_until: datetime | None = None
@@ -124,3 +125,51 @@ class StoredFile(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now)
     deleted_at: datetime | None = None
+
+
+UNIT_TYPES = ('企业', '中区直事业单位', '市直机关事业单位', '其他')
+ALLOCATIONS = {'district': '城区', 'department': '主管部门'}
+
+
+class Unit(SQLModel, table=True):
+    """An employer (单位); its state follows the unit machine of glrc_ui/workflow.py."""
+    __table_args__ = (
+        Index('ix_unit_org_state_submitted', 'org_id', 'state', 'submitted_at'),
+        Index('ix_unit_state_submitted', 'state', 'submitted_at'),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, index=True)
+    credit_code: str = Field(max_length=18, unique=True)
+    unit_type: str | None = Field(default=None, max_length=20)
+    allocation: str | None = Field(default=None, max_length=20)
+    org_id: int | None = Field(default=None, foreign_key='org.id')
+    industry: str | None = Field(default=None, max_length=50)
+    address: str | None = Field(default=None, max_length=200)
+    legal_rep: str | None = Field(default=None, max_length=50)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    intro: str | None = Field(default=None, sa_column=Column(Text))
+    licence_file_id: int | None = Field(default=None)
+    state: str = Field(default='registered', max_length=20)
+    version: int = 1
+    submitted_at: datetime | None = None
+    created_at: datetime = Field(default_factory=now, index=True)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class ReviewRecord(SQLModel, table=True):
+    """One workflow transition: who, role, organisation, action, opinion, time, from and to."""
+    __tablename__ = 'review_record'
+    __table_args__ = (Index('ix_review_record_entity', 'entity', 'entity_id', 'at'),)
+    id: int | None = Field(default=None, primary_key=True)
+    entity: str = Field(max_length=20)
+    entity_id: int
+    action: str = Field(max_length=20)
+    from_state: str = Field(max_length=20)
+    to_state: str = Field(max_length=20)
+    actor_id: int | None = Field(default=None, foreign_key='app_user.id')
+    actor_role: str = Field(max_length=10)
+    actor_name: str = Field(max_length=50)
+    org_id: int | None = Field(default=None)
+    org_name: str | None = Field(default=None, max_length=100)
+    opinion: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(default_factory=now)

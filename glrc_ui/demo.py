@@ -1,9 +1,12 @@
-"""seed-demo: a realistic demo on a fresh data dir. Prints the demo logins."""
+"""seed-demo: a realistic demo on a fresh data dir (orgs, staff, units in every state). Prints the logins."""
 from sqlmodel import select
+from stdnum.cn import uscc
 
 from db.engine import session_scope
-from db.models import User
-from glrc_ui.services import accounts
+from db.models import Org, Unit, User
+from glrc_ui import security, workflow
+from glrc_ui.pdf import simple_pdf
+from glrc_ui.services import accounts, units
 
 DEMO_PASSWORD = 'Glrc@2026demo'
 STAFF = [
@@ -13,15 +16,84 @@ STAFF = [
     ('reviewer', 'qixing_review', '陈审核（七星区）', '七星区', False),
     ('reviewer', 'jiaoyu_review', '刘审核（市教育局）', '市教育局', False),
 ]
+# (account, name, type, org, final state)
+UNITS = [
+    ('unit_new', '桂林新启科技有限公司', '企业', '秀峰区', 'registered'),
+    ('unit_guike', '桂林桂科电子有限公司', '企业', '秀峰区', 'pending_org'),
+    ('unit_lijiang', '桂林漓江旅游服务有限公司', '企业', '七星区', 'pending_org'),
+    ('unit_shiyan', '桂林市实验中学', '市直机关事业单位', '市教育局', 'pending_org'),
+    ('unit_yaoye', '桂林三金药业配套有限公司', '企业', '七星区', 'pending_center'),
+    ('unit_yiyuan', '桂林市第二中学', '市直机关事业单位', '市教育局', 'pending_center'),
+    ('unit_tuihui', '桂林山水文化传媒有限公司', '企业', '秀峰区', 'returned'),
+    ('unit_guangxi', '广西师范大学附属外国语学校', '中区直事业单位', '七星区', 'active'),
+    ('unit_gaoxin', '桂林高新光电有限公司', '企业', '秀峰区', 'active'),
+    ('unit_jiaoyan', '桂林市教育科学研究所', '市直机关事业单位', '市教育局', 'active'),
+    ('unit_tingyong', '桂林旧城建材有限公司', '企业', '七星区', 'disabled'),
+]
+PATHS = {
+    'registered': [], 'pending_org': ['submit'], 'pending_center': ['submit', 'approve'],
+    'returned': ['submit', 'approve', 'return_'], 'active': ['submit', 'approve', 'approve'],
+    'disabled': ['submit', 'approve', 'approve', 'disable'],
+}
+REVIEWER_OF = {'秀峰区': 'xiufeng_review', '七星区': 'qixing_review', '市教育局': 'jiaoyu_review'}
+
+
+def credit_code(n: int) -> str:
+    body = f'91450300MA5K{n:05d}'
+    return body + uscc.calc_check_digit(body)
 
 
 def seed() -> list[str]:
     """Idempotent: accounts that exist are kept as they are."""
-    lines = ['演示账号（密码均为 %s）：' % DEMO_PASSWORD]
     with session_scope() as s:
         existing = set(s.exec(select(User.account)).all())
     for role, account, name, org, admin in STAFF:
         if account not in existing:
             accounts.create_staff(role, account, DEMO_PASSWORD, name, org, admin)
-        lines.append(f'  管理人员  {account:<16} {name}')
+    for n, (account, name, unit_type, org, state) in enumerate(UNITS, start=1):
+        if account not in existing:
+            _demo_unit(n, account, name, unit_type, org, state)
+    lines = [f'演示账号（密码均为 {DEMO_PASSWORD}）：']
+    lines += [f'  管理人员  {account:<16} {name}' for _, account, name, _, _ in STAFF]
+    lines += [f'  单位用户  {account:<16} {name}（{workflow.UNIT_STATES[state]}）'
+              for account, name, _, _, state in UNITS]
     return lines
+
+
+def _actor(account: str):
+    with session_scope() as s:
+        user = s.exec(select(User).where(User.account == account)).one()
+        return security.actor_of(user, None, s)
+
+
+def _demo_unit(n: int, account: str, name: str, unit_type: str, org_name: str, state: str) -> None:
+    phone = f'1390773{n:04d}'
+    units.register(name, credit_code(n), f'操作员{n:02d}', phone, account, DEMO_PASSWORD, DEMO_PASSWORD)
+    if state == 'registered':
+        return
+    unit_actor = _actor(account)
+    with session_scope() as s:
+        org = s.exec(select(Org).where(Org.name == org_name)).one()
+        org_id, kind = org.id, org.kind
+    data = {'name': name, 'credit_code': credit_code(n), 'unit_type': unit_type, 'allocation': kind,
+            'org_id': org_id, 'industry': '信息技术' if unit_type == '企业' else '教育', 'address': f'桂林市{org_name}示例路{n}号',
+            'legal_rep': f'法人{n:02d}', 'contact_phone': f'0773-28{n:05d}',
+            'intro': f'{name}是一家位于桂林市的单位（演示数据）。'}
+    detail = units.my_unit(unit_actor)
+    detail = units.save_info(unit_actor, data, detail['version'])
+    units.upload_licence(unit_actor, simple_pdf(['Business licence (demo data)', f'Unit No. {n:02d}']),
+                         '营业执照.pdf', detail['version'])
+    approvals = iter([REVIEWER_OF[org_name], 'center_staff'])
+    for action in PATHS[state]:
+        with session_scope() as s:
+            unit = s.exec(select(Unit).where(Unit.credit_code == credit_code(n))).one()
+            unit_id, version = unit.id, unit.version
+        if action == 'submit':
+            units.submit(unit_actor, version)
+        elif action == 'disable':
+            workflow.apply('unit', unit_id, 'disable', _actor('center_admin'), version, '演示：单位已注销')
+        elif action == 'return_':
+            workflow.apply('unit', unit_id, 'return_', _actor('center_staff'), version,
+                           '营业执照图片不清晰，请重新上传清晰的扫描件')
+        else:
+            units.review(_actor(next(approvals)), unit_id, 'approve', version, '材料齐全，同意')

@@ -85,7 +85,7 @@ class SecurityHeadersMiddleware:
             if message['type'] == 'http.response.start':
                 headers = list(message.get('headers', []))
                 names = {k.lower() for k, _ in headers}
-                for key, value in ((b'x-content-type-options', b'nosniff'), (b'x-frame-options', b'DENY'),
+                for key, value in ((b'x-content-type-options', b'nosniff'), (b'x-frame-options', b'SAMEORIGIN'),
                                    (b'referrer-policy', b'same-origin')):
                     if key not in names:
                         headers.append((key, value))

@@ -115,9 +115,20 @@ class GhostAccounts:
 _ghost_accounts = GhostAccounts()
 
 
-def actor_of(user: User, ip: str | None = None) -> Actor:
+def actor_of(user: User, ip: str | None = None, s: Session | None = None) -> Actor:
+    status = effective_status(s, user) if s is not None else user.status
     return Actor(user.id, user.account, user.role, ip, user.org_id, user.is_admin, user.display_name,
-                 user.status, user.must_change_password)
+                 status, user.must_change_password)
+
+
+def effective_status(s: Session, user: User) -> str:
+    """A unit operator's status is its unit's review state; others carry their own."""
+    if user.role == 'unit' and user.unit_id is not None:
+        from db.models import Unit
+        unit = s.get(Unit, user.unit_id)
+        if unit is not None:
+            return unit.state
+    return user.status
 
 
 def _find_login(session: Session, roles: tuple[str, ...], identifier: str) -> User | None:
@@ -163,7 +174,7 @@ def _check_login(s: Session, user: User | None, identifier: str, password: str, 
             return LOGIN_LOCKED
         audit.record(s, 'login_failed', actor=actor_of(user, ip), result='wrong_password')
         return LOGIN_FAILED
-    if user.status == 'disabled':
+    if effective_status(s, user) == 'disabled':
         audit.record(s, 'login_failed', actor=actor_of(user, ip), result='disabled')
         return LOGIN_DISABLED
     return None
@@ -177,7 +188,7 @@ def start_session(s: Session, user: User, ip: str | None, method: str) -> tuple[
     s.add(user)
     token = secrets.token_urlsafe(32)
     s.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, ip=ip))
-    actor = actor_of(user, ip)
+    actor = actor_of(user, ip, s)
     audit.record(s, 'login', actor=actor, detail=method)
     return token, actor
 
@@ -201,7 +212,7 @@ def resolve_session(token: str | None, *, touch: bool = True, ip: str | None = N
             return None
         user = s.get(User, row.user_id)
         now = clock.now()
-        if user is None or user.status == 'disabled':
+        if user is None or effective_status(s, user) == 'disabled':
             row.revoked_at, row.revoked_reason = now, 'disabled'
             s.add(row)
             return None
@@ -218,7 +229,7 @@ def resolve_session(token: str | None, *, touch: bool = True, ip: str | None = N
         if touch:
             row.last_seen_at = now
             s.add(row)
-        return actor_of(user, ip)
+        return actor_of(user, ip, s)
 
 
 def end_session(token: str | None, reason: str = 'logout', ip: str | None = None) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from stdnum.cn import ric, uscc
 
-PHONE_RE = re.compile(r'^1[3-9]\d{9}$')
+PHONE_RE = re.compile(r'^1[3-9]\d{9}$', re.ASCII)  # ASCII: no full-width or other Unicode digits
 ACCOUNT_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]{3,31}$')
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
@@ -44,9 +44,27 @@ def id_number_error(value: str | None) -> str | None:
         return '请输入身份证号'
     if len(value) != 18:
         return '身份证号应为 18 位'
-    if not ric.is_valid(value):
+    if not ID_RE.match(value) or not _id_date_and_area_exist(value):
+        return '身份证号格式不正确，请核对'
+    if value[-1] != ric.calc_check_digit(value):
         return '身份证号校验位不正确，请核对'
     return None
+
+
+ID_RE = re.compile(r'^\d{17}[\dX]$', re.ASCII)
+
+
+def _id_date_and_area_exist(value: str) -> bool:
+    """A real birth date and a known area code. Not stdnum's ric.is_valid: it also demands that the
+    area code existed in the birth year, which refuses valid cards issued after a county was renamed
+    (e.g. 七星区 holders born before 1983, 灵川县 before 1998)."""
+    from stdnum import numdb
+    from stdnum.exceptions import ValidationError as StdnumError
+    try:
+        ric.get_birth_date(value)
+    except StdnumError:
+        return False
+    return any('county' in props for _, props in numdb.get('cn/loc').info(value[:6]))
 
 
 def id_birth_date(value: str) -> date:
@@ -114,3 +132,23 @@ def mask_id(id_number: str | None) -> str:
     if not id_number or len(id_number) < 18:
         return id_number or ''
     return f'{id_number[:6]}********{id_number[-4:]}'
+
+
+class FormErrors(Exception):
+    """Several bad fields at once: {label: message}. Shown next to each field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__('；'.join(f'{k}：{v}' for k, v in errors.items()))
+        self.errors = errors
+
+
+LANDLINE_OR_MOBILE_RE = re.compile(r'^(0\d{2,3}-?\d{7,8}(-\d{1,6})?|1[3-9]\d{9})$')
+
+
+def contact_phone_error(value: str | None) -> str | None:
+    value = (value or '').strip()
+    if not value:
+        return '请输入联系电话'
+    if not LANDLINE_OR_MOBILE_RE.match(value):
+        return '联系电话格式不正确，如 0773-2825566 或 13807730000'
+    return None

@@ -2,6 +2,6 @@
 
 
 def register_all() -> None:
-    from pages import account, files, home, login, messages
-    for module in (login, home, account, messages, files):
+    from pages import account, files, home, login, messages, register, review_units, unit
+    for module in (login, register, home, account, messages, files, unit, review_units):
         module.register()
