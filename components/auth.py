@@ -93,7 +93,13 @@ def allowed(actor: Actor, roles: tuple[str, ...] | None, active_only: bool = Fal
 
 def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: bool = False,
             admin_only: bool = False, password_gate: bool = True) -> Callable:
-    """Wrap an event handler: re-check the session and role at every event, then call fn(actor, ...)."""
+    """Wrap an event handler: re-check the session and role at every event, then call fn(actor, ...).
+
+    fn receives as many of the event's arguments as it declares after `actor` (none, or the event)."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    takes_all = any(p.kind == p.VAR_POSITIONAL for p in params)
+    wanted = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+
     @functools.wraps(fn)
     async def handler(*args, **kwargs):
         actor = await current_actor()
@@ -109,7 +115,7 @@ def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: 
                                result='denied')
             ui.notify('无权执行此操作', type='negative')
             return None
-        result = fn(actor, *args, **kwargs)
+        result = fn(actor, *(args if takes_all else args[:wanted]))
         if inspect.isawaitable(result):
             result = await result
         return result

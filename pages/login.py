@@ -21,6 +21,7 @@ def register() -> None:
         target = auth.safe_next(next)
         add_style()
         notice = NOTICES.get(msg)
+        ui.query('.nicegui-content').classes('p-0')
         with ui.column().classes('w-full min-h-screen items-center justify-center').style(
                 'background: linear-gradient(160deg, #a4161a 0%, #c62828 35%, #f3f5f8 35%)'):
             ui.label(SYSTEM_NAME).classes('text-white text-3xl font-bold mb-6 tracking-wider')

@@ -85,7 +85,7 @@ class UnitForm:
                                             self.message)
             with ui.row().classes('gap-3 mt-2'):
                 save = ui.button('保存', on_click=guarded(self.save, ('unit',))).props('unelevated color=red-9')
-                submit = ui.button('提交审核', on_click=guarded(self.submit, ('unit',))).props('unelevated color=primary')
+                submit = ui.button('提交审核', on_click=guarded(self.submit, ('unit',))).props('unelevated color=blue-8')
                 if not editable:
                     save.disable()
                 if d['state'] not in units.EDITABLE_STATES:
@@ -144,8 +144,8 @@ class UnitForm:
         except (FormErrors, ValidationError) as exc:
             self.errors.show(exc)
             return
+        ui.notify('保存成功', type='positive')  # before render: it deletes the clicked button and its slot
         self.render(detail)
-        ui.notify('保存成功', type='positive')
 
     async def upload(self, actor: Actor, e) -> None:
         self.errors.clear()
@@ -157,9 +157,9 @@ class UnitForm:
             self.message.set_visibility(True)
             ui.notify(exc.message, type='negative')
             return
+        ui.notify('营业执照已上传', type='positive')
         values = self.values()
         self.render(detail | {k: v for k, v in values.items() if k in detail['editable']})
-        ui.notify('营业执照已上传', type='positive')
 
     async def submit(self, actor: Actor) -> None:
         self.errors.clear()
@@ -173,5 +173,6 @@ class UnitForm:
             self.message.set_text(str(exc))
             self.message.set_visibility(True)
             return
-        self.render(await run.io_bound(units.my_unit, actor))
+        detail = await run.io_bound(units.my_unit, actor)
         ui.notify('已提交审核', type='positive')
+        self.render(detail)
