@@ -28,8 +28,17 @@ def record(session: Session, event: str, *, actor: Actor | None = None, obj: str
            account: str | None = None) -> None:
     """Add one audit entry to the caller's transaction."""
     actor = actor or ANONYMOUS
-    session.add(AuditLog(user_id=actor.user_id, account=account or actor.account, role=actor.role,
+    account = _no_phone(account or actor.account)
+    session.add(AuditLog(user_id=actor.user_id, account=account, role=actor.role,
                          ip=ip or actor.ip, event=event, object=obj, result=result, detail=detail))
+
+
+def _no_phone(account: str | None) -> str | None:
+    """A person's login is their phone: the log keeps it masked (SECURITY L2)."""
+    from glrc_ui.validators import PHONE_RE, mask_phone
+    if account and PHONE_RE.match(account.strip()):
+        return mask_phone(account.strip())
+    return account
 
 
 def record_now(event: str, **kwargs) -> None:
