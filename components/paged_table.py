@@ -10,19 +10,20 @@ class PagedTable:
     @classmethod
     async def create(cls, columns: list[dict], fetch: Callable[..., Awaitable[tuple[list[dict], int]]],
                      actions: dict[str, tuple[Callable, str | None]], *, sort_by: str = 'submitted_at',
-                     per_page: int = 20) -> 'PagedTable':
+                     per_page: int = 20, selection: str | None = None) -> 'PagedTable':
         """Fetch the first page, then build the table with it (Quasar reads rowsNumber at mount)."""
         rows, total = await fetch(page=1, per_page=per_page, sort_by=sort_by, descending=True)
-        return cls(columns, fetch, actions, rows, total, sort_by=sort_by, per_page=per_page)
+        return cls(columns, fetch, actions, rows, total, sort_by=sort_by, per_page=per_page, selection=selection)
 
     def __init__(self, columns: list[dict], fetch: Callable[..., Awaitable[tuple[list[dict], int]]],
                  actions: dict[str, tuple[Callable, str | None]], rows: list[dict], total: int, *,
-                 sort_by: str, per_page: int) -> None:
+                 sort_by: str, per_page: int, selection: str | None = None) -> None:
         self.fetch = fetch
         self.pagination = {'page': 1, 'rowsPerPage': per_page, 'sortBy': sort_by, 'descending': True,
                            'rowsNumber': total}
         cols = columns + [{'name': 'actions', 'label': '操作', 'field': 'id', 'align': 'center'}]
-        self.table = ui.table(columns=cols, rows=rows, row_key='id', pagination=dict(self.pagination)) \
+        self.table = ui.table(columns=cols, rows=rows, row_key='id', pagination=dict(self.pagination),
+                              selection=selection) \
             .props('flat bordered separator=cell no-data-label="暂无数据" rows-per-page-label="每页条数" '
                    ':rows-per-page-options="[10,20,50,100]"').classes('w-full glrc-table')
         buttons = []
@@ -57,6 +58,7 @@ class PagedTable:
         rows, total = await self.fetch(page=p['page'], per_page=p['rowsPerPage'] or 20,
                                        sort_by=p['sortBy'] or 'submitted_at', descending=bool(p['descending']))
         self.pagination['rowsNumber'] = total
+        self.table.selected.clear()
         self.table.rows = rows
         self.table.pagination = dict(self.pagination)
         self.table.update()

@@ -76,7 +76,7 @@ def _form(actor: Actor, info: dict) -> None:
         message = forms.error_line()
         errors = forms.ErrorBinder(fields, message)
 
-        async def save(actor: Actor, *_) -> None:  # *_: the click event that guarded() passes on
+        async def save(actor: Actor) -> None:
             errors.clear()
             try:
                 await run.io_bound(accounts.update_profile, actor, name.value, phone.value if phone else None)

@@ -53,7 +53,24 @@ def register() -> None:
             table = await PagedTable.create(COLUMNS, fetch, {
                 '审核': (lambda unit_id: _open(unit_id, review=True), 'can_review'),
                 '详情': (lambda unit_id: _open(unit_id, review=False), None),
-            })
+            }, selection='multiple')
+
+            async def approve_selected(actor: Actor) -> None:
+                items = [(row['id'], row['version']) for row in table.table.selected if row.get('can_review')]
+                if not items:
+                    ui.notify('请先勾选待审核的单位', type='warning')
+                    return
+                result = await run.io_bound(units.review_many, actor, items)
+                text = f'已通过 {result["done"]} 家单位'
+                if result['failed']:
+                    text += f'；{len(result["failed"])} 家未处理：' + '；'.join(m for _, m in result['failed'][:3])
+                ui.notify(text, type='positive' if not result['failed'] else 'warning', multi_line=True)
+                await table.load()
+
+            with ui.row().classes('w-full items-center gap-3'):
+                ui.button('批量通过', icon='done_all', on_click=guarded(approve_selected, ROLES)) \
+                    .props('outline color=positive')
+                ui.label('勾选多家待审核单位后可一次通过（退回修改须逐家填写审核意见）').classes('text-grey-6 text-sm')
             search.on_click(lambda: table.load(first_page=True))
             status.on_value_change(lambda: table.load(first_page=True))
             keyword.on('keydown.enter', lambda: table.load(first_page=True))

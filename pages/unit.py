@@ -18,6 +18,8 @@ STATE_COLORS = {'registered': 'grey', 'returned': 'orange', 'pending_org': 'blue
 
 def register() -> None:
     home.add_panel('unit', home_panel)
+    home.add_panel('reviewer', staff_panel)
+    home.add_panel('center', staff_panel)
 
     @protected_page(PATH, ('unit',), title='单位信息维护')
     async def unit_info(actor: Actor):
@@ -42,6 +44,20 @@ async def home_panel(actor: Actor) -> None:
             if detail['state'] in ('registered', 'returned'):
                 ui.button('去完善单位信息', on_click=lambda: ui.navigate.to(PATH)).props('unelevated color=red-9') \
                     .classes('mt-3')
+
+
+async def staff_panel(actor: Actor) -> None:
+    summary = await run.io_bound(units.pending_summary, actor)
+    with ui.column().classes('w-full max-w-6xl mx-auto px-4 gap-4'):
+        with ui.element('div').classes('glrc-card w-full'):
+            ui.label('待办事项').classes('glrc-title mb-3')
+            with ui.row().classes('items-center gap-6'):
+                with ui.column().classes('gap-0'):
+                    ui.label('待审核单位注册').classes('text-grey-7')
+                    ui.label(str(summary['count'])).classes('text-3xl font-bold text-red-9')
+                if summary['count']:
+                    ui.label(f'最早提交：{summary["oldest"]}').classes('text-grey-7')
+                ui.button('去审核', on_click=lambda: ui.navigate.to('/review/units')).props('unelevated color=red-9')
 
 
 class UnitForm:

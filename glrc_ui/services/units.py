@@ -183,11 +183,11 @@ def _clean(data: dict) -> dict:
 
 def _field_errors(s: Session, v: dict, unit_id: int | None, partial: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not partial:
-        for key in REQUIRED:
-            if v.get(key) in (None, ''):
-                errors[LABELS[key]] = f'请填写{LABELS[key]}' if key not in ('unit_type', 'allocation', 'org_id') \
-                    else f'请选择{LABELS[key]}'
+    # 保存 may leave fields empty, except those set at registration (NOT NULL columns)
+    for key in (REQUIRED if not partial else ('name', 'credit_code')):
+        if v.get(key) in (None, ''):
+            errors[LABELS[key]] = f'请填写{LABELS[key]}' if key not in ('unit_type', 'allocation', 'org_id') \
+                else f'请选择{LABELS[key]}'
     for key, limit in MAX_LEN.items():
         if v.get(key) and len(v[key]) > limit:
             errors[LABELS[key]] = f'{LABELS[key]}最多 {limit} 字'
@@ -210,7 +210,7 @@ def _field_errors(s: Session, v: dict, unit_id: int | None, partial: bool) -> di
         org = s.get(Org, v['org_id']) if isinstance(v['org_id'], int) else None
         if org is None or not org.enabled:
             errors['单位审核归属'] = '请选择有效的审核机构'
-        elif v.get('allocation') and org.kind != v['allocation']:
+        elif v.get('allocation') in ALLOCATIONS and org.kind != v['allocation']:
             errors['单位审核归属'] = (f'单位分配管理为“{ALLOCATIONS[v["allocation"]]}”时，单位审核归属应选择'
                                 + ('县区' if v['allocation'] == 'district' else '主管部门'))
     return errors
@@ -363,3 +363,26 @@ def _queue_states(actor: Actor) -> tuple[list[str], list[str], list[str]]:
         return pending, done, pending + done
     pending, done = ['pending_center'], ['active', 'returned', 'disabled']
     return pending, done, pending + done + ['pending_org']
+
+
+def pending_summary(actor: Actor) -> dict:
+    """For a reviewer's or the center's 首页: how many units wait at its stage, and since when."""
+    pending, _, _ = _queue_states(actor)
+    query = select(func.count(), func.min(Unit.submitted_at)).where(Unit.state.in_(pending))
+    if actor.role == 'reviewer':
+        query = query.where(Unit.org_id == (actor.org_id or -1))
+    with session_scope() as s:
+        count, oldest = s.exec(query).one()
+    return {'count': count, 'oldest': clock.local(oldest)}
+
+
+def review_many(actor: Actor, items: list[tuple[int, int]]) -> dict:
+    """批量通过: approve each (unit id, expected version); one transaction per unit, conflicts reported."""
+    done, failed = 0, []
+    for unit_id, version in items[:100]:
+        try:
+            review(actor, unit_id, 'approve', version, None)
+            done += 1
+        except (PermissionDenied, workflow.WorkflowError) as exc:
+            failed.append((unit_id, str(exc) or '无权审核'))
+    return {'done': done, 'failed': failed}

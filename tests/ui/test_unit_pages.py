@@ -127,3 +127,31 @@ async def test_a_25_mb_post_straight_to_the_upload_route_is_refused(user: User):
     response = await user.http_client.post(upload.props['url'], files={'file': ('big.pdf', big, 'application/pdf')})
     assert response.status_code == 413
     assert f.unit_get(unit_id).licence_file_id is None
+
+
+async def test_batch_approve_approves_only_the_selected_units_at_this_stage(user: User):
+    first, _ = f.unit_submitted(8, '秀峰区')
+    second, _ = f.unit_submitted(9, '秀峰区')
+    third, _ = f.unit_submitted(10, '秀峰区')
+    f.staff('xf_batch', role='reviewer', org='秀峰区')
+    await login(user, '管理人员', 'xf_batch')
+    await user.should_see('待审核单位注册')  # the reviewer's 首页 lists what waits
+    await user.open('/review/units')
+    await user.should_see(kind=ui.table)
+    table = user.find(ui.table).elements.pop()
+    table.selected[:] = [row for row in table.rows if row['id'] in (first, second)]
+    f.button(user, '批量通过').click()
+    await f.eventually(lambda: f.unit_get(second).state == 'pending_center')
+    assert f.unit_get(first).state == 'pending_center'
+    assert f.unit_get(third).state == 'pending_org'
+    assert sum(r.action == 'approve' for r in f.unit_reviews(first)) == 1
+
+
+async def test_batch_approve_without_selection_explains_itself(user: User):
+    f.unit_submitted(11, '秀峰区')
+    f.staff('xf_batch2', role='reviewer', org='秀峰区')
+    await login(user, '管理人员', 'xf_batch2')
+    await user.open('/review/units')
+    await user.should_see(kind=ui.table)
+    f.button(user, '批量通过').click()
+    await user.should_see('请先勾选待审核的单位')
