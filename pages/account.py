@@ -50,10 +50,11 @@ def _avatar_block(info: dict) -> None:
             upload.reset()
             ui.notify('头像已更新', type='positive')
 
-        upload = ui.upload(label='上传头像（JPG/PNG，2 MB 以内）', auto_upload=True, max_file_size=files.MAX_AVATAR,
+        upload = ui.upload(label='上传头像', auto_upload=True, max_file_size=files.MAX_AVATAR,
                            on_upload=guarded(uploaded, password_gate=False),
                            on_rejected=lambda: ui.notify('头像须为 2 MB 以内的 JPG 或 PNG 图片', type='negative')) \
             .props('accept=".jpg,.jpeg,.png" flat bordered').classes('w-48')
+        ui.label('JPG/PNG，2 MB 以内').classes('text-grey-6 text-xs')
 
 
 def _form(actor: Actor, info: dict) -> None:

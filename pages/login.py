@@ -23,7 +23,7 @@ def register() -> None:
         notice = NOTICES.get(msg)
         ui.query('.nicegui-content').classes('p-0')
         with ui.column().classes('w-full min-h-screen items-center justify-center').style(
-                'background: linear-gradient(160deg, #a4161a 0%, #c62828 35%, #f3f5f8 35%)'):
+                'background: linear-gradient(180deg, #a4161a 0%, #c62828 44%, #f3f5f8 44%)'):
             ui.label(SYSTEM_NAME).classes('text-white text-3xl font-bold mb-6 tracking-wider')
             with ui.card().classes('w-[440px] p-0'):
                 if notice:
