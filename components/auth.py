@@ -1,5 +1,6 @@
 """Current user for pages and event handlers; deny by default (STYLE 4, SECURITY C1, S3)."""
 import functools
+import logging
 import inspect
 from collections.abc import Callable
 
@@ -10,10 +11,12 @@ from glrc_ui import security
 from glrc_ui.services import audit
 from glrc_ui.services.audit import Actor
 
+log = logging.getLogger('glrc')
 # Paths registered through protected_page(); the menu shows only entries whose page exists.
 registered_paths: set[str] = set()
 PUBLIC_PATHS = {'/login', '/register/unit', '/register/person', '/healthz', '/logout'}
 SESSION_GONE = '登录已失效，请重新登录'
+ACTION_FAILED = '操作未能完成，请稍后重试；如多次出现，请联系市人才服务中心'
 
 
 def request_ip() -> str | None:
@@ -65,9 +68,15 @@ def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: st
                 from components.frame import denied_page
                 denied_page(actor)
                 return None
-            result = build(actor, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
+            try:
+                result = build(actor, **kwargs)
+                if inspect.isawaitable(result):
+                    result = await result
+            except Exception:  # noqa: BLE001 - logged for the operator, a plain message for the user
+                log.exception('page %s failed', path)
+                from components.errors import error_panel
+                error_panel()
+                return None
             return result
         page.__name__ = build.__name__
         page.__signature__ = _without_actor(build)
@@ -115,9 +124,14 @@ def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: 
                                result='denied')
             ui.notify('无权执行此操作', type='negative')
             return None
-        result = fn(actor, *(args if takes_all else args[:wanted]))
-        if inspect.isawaitable(result):
-            result = await result
+        try:
+            result = fn(actor, *(args if takes_all else args[:wanted]))
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception:  # noqa: BLE001 - logged for the operator, a plain message for the user
+            log.exception('event handler %s failed', fn.__name__)
+            ui.notify(ACTION_FAILED, type='negative')
+            return None
         return result
     return handler
 

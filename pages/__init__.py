@@ -2,6 +2,8 @@
 
 
 def register_all() -> None:
+    from components import errors
     from pages import account, files, home, login, messages, register, review_units, unit
+    errors.install()
     for module in (login, register, home, account, messages, files, unit, review_units):
         module.register()
