@@ -56,7 +56,10 @@ def get_engine() -> Engine:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
+    """One transaction: commit on success, roll back on any error.
+
+    Side effects outside the database (e.g. the SMS outbox file) register a callable in
+    session.info['after_commit']; they run only once the transaction has committed."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
@@ -64,6 +67,8 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        for action in session.info.pop('after_commit', []):
+            action()
 
 
 def migrate(url: str | None = None) -> None:

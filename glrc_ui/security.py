@@ -156,7 +156,7 @@ def _check_login(s: Session, user: User | None, identifier: str, password: str, 
     now = clock.now()
     if user is not None and user.locked_until and user.locked_until > now:
         verify_password(password, _dummy_hash())
-        audit.record(s, 'login_locked', actor=actor_of(user, ip), result='denied')
+        audit.record(s, 'login_locked', actor=actor_of(user, ip), obj=f'user:{user.id}', result='denied')
         return LOGIN_LOCKED
     ok = verify_password(password, user.password_hash if user else _dummy_hash())
     if user is None:
@@ -170,12 +170,12 @@ def _check_login(s: Session, user: User | None, identifier: str, password: str, 
         if user.failed_logins >= MAX_FAILURES:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
             user.failed_logins = 0
-            audit.record(s, 'lockout', actor=actor_of(user, ip), result='locked')
+            audit.record(s, 'lockout', actor=actor_of(user, ip), obj=f'user:{user.id}', result='locked')
             return LOGIN_LOCKED
-        audit.record(s, 'login_failed', actor=actor_of(user, ip), result='wrong_password')
+        audit.record(s, 'login_failed', actor=actor_of(user, ip), obj=f'user:{user.id}', result='wrong_password')
         return LOGIN_FAILED
     if effective_status(s, user) == 'disabled':
-        audit.record(s, 'login_failed', actor=actor_of(user, ip), result='disabled')
+        audit.record(s, 'login_failed', actor=actor_of(user, ip), obj=f'user:{user.id}', result='disabled')
         return LOGIN_DISABLED
     return None
 
@@ -189,7 +189,7 @@ def start_session(s: Session, user: User, ip: str | None, method: str) -> tuple[
     token = secrets.token_urlsafe(32)
     s.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, ip=ip))
     actor = actor_of(user, ip, s)
-    audit.record(s, 'login', actor=actor, detail=method)
+    audit.record(s, 'login', actor=actor, obj=f'user:{user.id}', detail=method)
     return token, actor
 
 
@@ -224,7 +224,7 @@ def resolve_session(token: str | None, *, touch: bool = True, ip: str | None = N
         if reason:
             row.revoked_at, row.revoked_reason = now, reason
             s.add(row)
-            audit.record(s, 'session_expired', actor=actor_of(user, ip), result=reason)
+            audit.record(s, 'session_expired', actor=actor_of(user, ip), obj=f'user:{user.id}', result=reason)
             return None
         if touch:
             row.last_seen_at = now
@@ -243,7 +243,7 @@ def end_session(token: str | None, reason: str = 'logout', ip: str | None = None
         s.add(row)
         user = s.get(User, row.user_id)
         if reason == 'logout' and user is not None:
-            audit.record(s, 'logout', actor=actor_of(user, ip))
+            audit.record(s, 'logout', actor=actor_of(user, ip), obj=f'user:{user.id}')
 
 
 def end_all_sessions(s: Session, user_id: int, reason: str) -> int:

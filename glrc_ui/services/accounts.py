@@ -39,10 +39,10 @@ def login_code(phone: str, code: str, ip: str | None) -> tuple[str, Actor]:
             audit.record(s, 'login_failed', ip=ip, account=validators.mask_phone(phone), result='bad_code')
             error = sms.CODE_INVALID
         elif user.locked_until and user.locked_until > security.clock.now():
-            audit.record(s, 'login_locked', actor=security.actor_of(user, ip), result='denied')
+            audit.record(s, 'login_locked', actor=security.actor_of(user, ip), obj=f'user:{user.id}', result='denied')
             error = security.LOGIN_LOCKED
         elif user.status == 'disabled':
-            audit.record(s, 'login_failed', actor=security.actor_of(user, ip), result='disabled')
+            audit.record(s, 'login_failed', actor=security.actor_of(user, ip), obj=f'user:{user.id}', result='disabled')
             error = security.LOGIN_DISABLED
         else:
             return security.start_session(s, user, ip, 'sms_code')

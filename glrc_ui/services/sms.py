@@ -43,10 +43,13 @@ class OutboxGateway(Gateway):
         line = json.dumps({'phone': phone, 'text': text, 'code': code, 'purpose': purpose,
                            'at': clock.now().isoformat()}, ensure_ascii=False)
         path = config.current().sms_outbox
-        with self._lock:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            with os.fdopen(fd, 'a', encoding='utf-8') as f:
-                f.write(line + '\n')
+
+        def append() -> None:  # after commit: no line for a message the database never kept
+            with self._lock:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                with os.fdopen(fd, 'a', encoding='utf-8') as f:
+                    f.write(line + '\n')
+        s.info.setdefault('after_commit', []).append(append)
 
 
 _BACKENDS = {'outbox': OutboxGateway}

@@ -1,7 +1,7 @@
 """Employers (单位): registration, unit info, licence, review queue (SPEC §2.1, §3.1, §3.2, §3.7)."""
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from db.engine import session_scope
@@ -132,12 +132,13 @@ def save_info(actor: Actor, data: dict, expected_version: int) -> dict:
 def submit(actor: Actor, expected_version: int) -> dict:
     with session_scope() as s:
         unit_id = _own_unit(s, actor).id
-    result = workflow.apply('unit', unit_id, 'submit', actor, expected_version)
-    with session_scope() as s:
-        unit = s.get(Unit, unit_id)
-        unit.submitted_at = clock.now()
-        s.add(unit)
-    return result
+    return workflow.apply('unit', unit_id, 'submit', actor, expected_version)
+
+
+def _stamp_submitted(s: Session, unit: Unit) -> None:
+    """Entering pending_org = (re)submitted: the queue's date, in the transition's transaction."""
+    unit.submitted_at = clock.now()
+    s.add(unit)
 
 
 def upload_licence(actor: Actor, data: bytes, filename: str, expected_version: int) -> dict:
@@ -263,7 +264,7 @@ def _end_sessions_of_unit(s: Session, unit: Unit) -> None:
 
 workflow.register(Entity(machine=UNIT_MACHINE, model=Unit, in_scope=_in_scope, owners=_owners,
                          describe=lambda unit: f'单位注册审核（{unit.name}）', link='/',
-                         on_enter={'disabled': _end_sessions_of_unit}))
+                         on_enter={'disabled': _end_sessions_of_unit, 'pending_org': _stamp_submitted}))
 
 
 def _licence_rule(s: Session, actor: Actor, row: StoredFile) -> bool:
@@ -335,9 +336,11 @@ def queue(actor: Actor, status: str = 'pending', keyword: str = '', date_from: d
     elif actor.role != 'center':
         return [], 0
     keyword = (keyword or '').strip()[:50]
-    if keyword:
+    if keyword and validators.credit_code_error(keyword) is None:
+        query = query.where(Unit.credit_code == keyword.upper())  # a full code: the unique index answers
+    elif keyword:
         like = f'%{keyword.replace("%", "").replace("_", "")}%'
-        query = query.where(or_(Unit.name.like(like), Unit.credit_code == keyword.upper()))
+        query = query.where(Unit.name.like(like))
     if date_from:
         query = query.where(Unit.submitted_at >= datetime.combine(date_from, time.min, clock.SHANGHAI))
     if date_to:

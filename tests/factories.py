@@ -1,0 +1,366 @@
+"""Small factories shared by the tests: users, logins, audit rows, outbox lines, sample files.
+
+Users are made the way the app makes them: staff through `accounts.create_staff` (the CLI's service),
+persons and units as User rows whose hash comes from `security.hash_password`. Production argon2
+costs ~90 ms per hash or check: tests that log in often call `cheap_hashing(monkeypatch)`, and a
+person/unit row reuses one hash per password."""
+import asyncio
+import base64
+import json
+import struct
+import time
+import zlib
+from functools import lru_cache
+
+from passlib.context import CryptContext
+from sqlalchemy import text
+from sqlmodel import select
+
+from db.engine import get_engine, session_scope
+from db.models import AuditLog, AuthSession, User
+from glrc_ui import config, security
+from glrc_ui.services import accounts
+
+REAL_PWD = security.PWD            # the production hashing context, before any test swaps it
+CHEAP_PWD = CryptContext(schemes=['argon2'], argon2__type='ID', argon2__memory_cost=256, argon2__rounds=1,
+                         argon2__parallelism=1)
+
+PASSWORD = 'Gl#rc2026Pw'          # meets the policy (A1) and is not a common password
+NEW_PASSWORD = 'N3w!Secret-2026'
+IP = '203.0.113.7'
+
+
+def cheap_hashing(monkeypatch) -> None:
+    """Argon2id at minimum cost for tests that log in many times (lockout, throttle, pages).
+
+    Verification cost follows the parameters inside a stored hash, so new hashes and the dummy hash
+    for unknown accounts become cheap; the A3 test checks the production context (REAL_PWD) itself."""
+    monkeypatch.setattr(security, 'PWD', CHEAP_PWD)
+    monkeypatch.setattr(security, '_DUMMY_HASH', None)
+    cached_hash.cache_clear()
+
+
+@lru_cache(maxsize=16)
+def cached_hash(password: str) -> str:
+    return security.hash_password(password)
+
+
+def staff(account: str = 'center_one', *, role: str = 'center', password: str = PASSWORD, name: str = '测试中心人员',
+          org: str | None = None, admin: bool = False, must_change: bool = False) -> int:
+    """A reviewer (default org 秀峰区) or center account through the create-staff service."""
+    if role == 'reviewer' and org is None:
+        org = '秀峰区'
+    return accounts.create_staff(role, account, password, name, org, admin, must_change=must_change)
+
+
+def person(phone: str = '13800138000', *, password: str = PASSWORD, name: str = '张三', status: str = 'active',
+           must_change: bool = False) -> int:
+    """A person account (login = phone), as if registered and approved."""
+    return _user_row(role='person', account=phone, phone=phone, display_name=name, password=password,
+                     status=status, must_change_password=must_change)
+
+
+def unit_user(account: str = 'unit_demo', *, phone: str = '13900139000', password: str = PASSWORD,
+              name: str = '王操作', status: str = 'active') -> int:
+    """A unit operator login (the unit's own data is another module's business)."""
+    return _user_row(role='unit', account=account, phone=phone, display_name=name, password=password, status=status)
+
+
+def _user_row(*, password: str, **fields) -> int:
+    with session_scope() as s:
+        user = User(password_hash=cached_hash(password), **fields)
+        s.add(user)
+        s.flush()
+        return user.id
+
+
+def login(account: str, password: str = PASSWORD, *, roles: tuple[str, ...] = ('reviewer', 'center'),
+          ip: str | None = IP) -> str:
+    """A fresh session token for a password login (raises LoginError like the login form sees it)."""
+    token, _ = security.login_password(roles, account, password, ip)
+    return token
+
+
+def get_user(user_id: int) -> User:
+    with session_scope() as s:
+        return s.get(User, user_id)
+
+
+def set_user(user_id: int, **fields) -> None:
+    with session_scope() as s:
+        user = s.get(User, user_id)
+        for key, value in fields.items():
+            setattr(user, key, value)
+        s.add(user)
+
+
+def sessions_of(user_id: int) -> list[AuthSession]:
+    with session_scope() as s:
+        return list(s.exec(select(AuthSession).where(AuthSession.user_id == user_id).order_by(AuthSession.id)).all())
+
+
+def audit_rows(event: str | None = None) -> list[AuditLog]:
+    with session_scope() as s:
+        query = select(AuditLog).order_by(AuditLog.id)
+        if event is not None:
+            query = query.where(AuditLog.event == event)
+        return list(s.exec(query).all())
+
+
+def table_text(table: str, exclude: tuple[str, ...] = ()) -> str:
+    """Every stored value of a table as one string, exactly as the database returns it."""
+    with get_engine().connect() as conn:
+        result = conn.execute(text(f'SELECT * FROM {table}'))  # table names are test constants
+        columns = list(result.keys())
+        rows = result.fetchall()
+    return '\n'.join(' | '.join(f'{c}={v}' for c, v in zip(columns, row) if c not in exclude) for row in rows)
+
+
+def outbox_lines() -> list[dict]:
+    path = config.current().sms_outbox
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding='utf-8').splitlines() if line.strip()]
+
+
+def last_code(phone: str, purpose: str) -> str:
+    """The code the (outbox) gateway delivered last to this phone for this purpose."""
+    for line in reversed(outbox_lines()):
+        if line['phone'] == phone and line['purpose'] == purpose and line['code']:
+            return line['code']
+    raise AssertionError(f'no code was sent to {phone} for {purpose}')
+
+
+# ---------------------------------------------------------------- sample files (real formats, a few bytes)
+
+def _png_1x1() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    header = struct.pack('>IIBBBBB', 1, 1, 8, 2, 0, 0, 0)          # 1×1, 8-bit RGB
+    pixels = zlib.compress(b'\x00\xc6\x28\x28')                      # filter byte + one red pixel
+    return b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) + chunk(b'IDAT', pixels) + chunk(b'IEND', b'')
+
+
+def _minimal_pdf() -> bytes:
+    objects = [b'<< /Type /Catalog /Pages 2 0 R >>', b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+               b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>']
+    out, offsets = bytearray(b'%PDF-1.4\n'), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b'%d 0 obj\n' % number + body + b'\nendobj\n'
+    xref = len(out)
+    out += b'xref\n0 %d\n0000000000 65535 f \n' % (len(objects) + 1)
+    out += b''.join(b'%010d 00000 n \n' % o for o in offsets)
+    out += b'trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n' % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+TINY_PNG = _png_1x1()
+TINY_PDF = _minimal_pdf()
+# a 16×16 baseline JFIF image (CPython's imghdr test image, PSF licence)
+TINY_JPEG = base64.b64decode(
+    '/9j/4AAQSkZJRgABAQEAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8Q'
+    'EBEQCgwSExIQEw8QEBD/2wBDAQMDAwQDBAgEBAgQCwkLEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ'
+    'EBAQEBAQEBD/wAARCAAQABADASIAAhEBAxEB/8QAFgABAQEAAAAAAAAAAAAAAAAABwQF/8QAJBAAAQQBBAICAwAAAAAAAAAAAQID'
+    'BAYFBwgSExEiABQJMTL/xAAVAQEBAAAAAAAAAAAAAAAAAAAABv/EACMRAAECBQMFAAAAAAAAAAAAAAECEQMEBQYhABIxFRZhgeH/'
+    '2gAMAwEAAhEDEQA/ABSm0mobc8HmExLUlRzzEWPkJWW+ulrsaUVAseUgslSlH9LKuPryIKuWPZdskzXmm3fX5m2nF4GlVxx/HOpx'
+    '4ks51+MiU/Iaad7UcUo4tILoS4kqcWkezS0hO/HvuRp0rO6hWnWO1UisZVuFi4GFeyEpmGepa5S5SWVPuciFKRFLgSrwetnyPIB+'
+    'Vb4N9mKhQMzo5po9XLdDs9d6ZVix2VEhiL9kuNPxw2gEKcDQ/rs8AuA8VAe0vdl7VOYn+27flGAUgmITjbhSmCg3BYlyeWDkMolv'
+    'w4KOp1KM6iCNvngZHwetf//Z')
+
+
+# ---------------------------------------------------------------- units (SPEC §2.1, §3.1, §3.2), via the services
+
+def org_id(name: str) -> int:
+    """The id of a seeded review organisation (审核机构) by its name."""
+    from db.models import Org
+    with session_scope() as s:
+        return s.exec(select(Org.id).where(Org.name == name)).one()
+
+
+def actor_of_account(account: str, ip: str | None = IP):
+    """The Actor the app builds for this login (a unit operator's status is its unit's state)."""
+    with session_scope() as s:
+        user = s.exec(select(User).where(User.account == account)).one()
+        return security.actor_of(user, ip, s)
+
+
+def unit_credit_code(n: int) -> str:
+    from glrc_ui.demo import credit_code
+    return credit_code(n)
+
+
+def unit_info(n: int, org: str = '秀峰区', *, unit_type: str | None = None, **overrides) -> dict:
+    """A complete, valid 单位信息维护 form for unit n whose 审核归属 is `org`."""
+    from db.models import Org
+    with session_scope() as s:
+        kind = s.exec(select(Org.kind).where(Org.name == org)).one()
+    data = {'name': f'桂林测试{n:03d}有限公司', 'credit_code': unit_credit_code(n),
+            'unit_type': unit_type or ('企业' if kind == 'district' else '市直机关事业单位'),
+            'allocation': kind, 'org_id': org_id(org), 'industry': '信息技术', 'address': f'桂林市{org}测试路{n}号',
+            'legal_rep': f'法人{n:03d}', 'contact_phone': '0773-2825566', 'intro': '测试单位'}
+    data.update(overrides)
+    return data
+
+
+def unit_phone(n: int) -> str:
+    return f'1390773{n:04d}'
+
+
+def unit_registered(n: int, *, account: str | None = None, name: str | None = None) -> tuple[int, str]:
+    """单位注册 through units.register: (unit id, login account). State `registered`."""
+    from glrc_ui.services import units
+    account = account or f'unit_t{n:03d}'
+    unit_id = units.register(name or f'桂林测试{n:03d}有限公司', unit_credit_code(n), f'操作员{n:03d}', unit_phone(n),
+                             account, PASSWORD, PASSWORD)
+    return unit_id, account
+
+
+def unit_filled(n: int, org: str = '秀峰区', *, licence: bool = True, name: str | None = None,
+                **overrides) -> tuple[int, str]:
+    """Registered, 单位信息 saved (complete) and, by default, a licence PDF uploaded."""
+    from glrc_ui.pdf import simple_pdf
+    from glrc_ui.services import units
+    unit_id, account = unit_registered(n, name=name)
+    op = actor_of_account(account)
+    info = unit_info(n, org, **({'name': name} if name else {}), **overrides)
+    detail = units.save_info(op, info, units.my_unit(op)['version'])
+    if licence:
+        units.upload_licence(op, simple_pdf([f'Business licence {n:03d}']), '营业执照.pdf', detail['version'])
+    return unit_id, account
+
+
+def unit_submitted(n: int, org: str = '秀峰区', **kwargs) -> tuple[int, str]:
+    """A complete unit submitted for review (state `pending_org`)."""
+    from glrc_ui.services import units
+    unit_id, account = unit_filled(n, org, **kwargs)
+    op = actor_of_account(account)
+    units.submit(op, units.my_unit(op)['version'])
+    return unit_id, account
+
+
+def unit_get(unit_id: int):
+    from db.models import Unit
+    with session_scope() as s:
+        return s.get(Unit, unit_id)
+
+
+def unit_reviews(unit_id: int) -> list:
+    """The unit's review records (one per transition), oldest first."""
+    from db.models import ReviewRecord
+    with session_scope() as s:
+        return list(s.exec(select(ReviewRecord).where(ReviewRecord.entity == 'unit', ReviewRecord.entity_id == unit_id)
+                           .order_by(ReviewRecord.id)).all())
+
+
+def count_rows(model) -> int:
+    from sqlalchemy import func
+    with session_scope() as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+# ---------------------------------------------------------------- page helpers for the `user` fixture
+
+def tab_panel(user, name: str):
+    """The ui.tab_panel of the tab labelled `name` (all panels exist server-side at once)."""
+    from nicegui import ElementFilter, ui
+    with user.client:
+        panels = [p for p in ElementFilter(kind=ui.tab_panel, local_scope=False) if p.props.get('name') == name]
+    assert len(panels) == 1, f'expected one panel {name!r}, found {len(panels)}'
+    return panels[0]
+
+
+def field(user, label: str, within=None):
+    """The input labelled exactly `label` (so 密码 does not also match 原密码), as a UserInteraction."""
+    from nicegui import ElementFilter, ui
+    from nicegui.testing.user_interaction import UserInteraction
+    with user.client:
+        query = ElementFilter(kind=ui.input, local_scope=False)
+        if within is not None:
+            query = query.within(instance=within)
+        found = [e for e in query if (e.props.get('label') or '').removesuffix(' *') == label]
+    assert len(found) == 1, f'expected one input {label!r}, found {len(found)}'
+    return UserInteraction(user, set(found), label)
+
+
+def button(user, text: str, within=None):
+    from nicegui import ElementFilter, ui
+    from nicegui.testing.user_interaction import UserInteraction
+    with user.client:
+        query = ElementFilter(kind=ui.button, local_scope=False)
+        if within is not None:
+            query = query.within(instance=within)
+        found = [e for e in query if e.text == text]
+    assert len(found) == 1, f'expected one button {text!r}, found {len(found)}'
+    return UserInteraction(user, set(found), text)
+
+
+def alert_text(user, within=None) -> str:
+    """The visible error line (role=alert) text, '' when none is shown."""
+    from nicegui import ElementFilter, ui
+    with user.client:
+        query = ElementFilter(kind=ui.label, local_scope=False, only_visible=True)
+        if within is not None:
+            query = query.within(instance=within)
+        return ' '.join(e.text for e in query if e.props.get('role') == 'alert' and e.text)
+
+
+def fill(user, values: dict[str, str], within=None) -> None:
+    for label, value in values.items():
+        field(user, label, within).clear().type(value)
+
+
+async def eventually(predicate, timeout: float = 10.0, message: str = 'condition never became true'):
+    """Poll until predicate() is truthy (page handlers run in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(message)
+        await asyncio.sleep(0.02)
+
+
+async def submit_login(user, tab: str, identifier: str, password: str) -> None:
+    """Fill a login tab and press 登录; returns once the handler has answered or navigated."""
+    from nicegui import ui
+    user.find(kind=ui.tab, content=tab).click()
+    panel = tab_panel(user, tab)
+    if tab == '个人用户':
+        panel = tab_panel(user, '密码登录')
+        fill(user, {'手机号': identifier, '密码': password}, panel)
+    else:
+        fill(user, {'登录账号': identifier, '密码': password}, panel)
+    client = user.client
+    password_input = next(iter(field(user, '密码', panel).elements))
+    button(user, '登录', panel).click()
+    # a failure clears the password field; a success replaces the page
+    await eventually(lambda: user.client is not client or password_input.value == '')
+
+
+async def open_logged_in(user, identifier: str, password: str = PASSWORD, *, tab: str = '管理人员',
+                         path: str = '/', expect: str | None = None) -> None:
+    """Log in through /login?next=path and wait until the page behind it shows `expect`.
+
+    Pages with a ui.timer answer the request once the timer waits for the socket, so the rest of
+    the page may still be building: wait for its last element before touching the form."""
+    await user.open(f'/login?next={path}')
+    login_client = user.client
+    await submit_login(user, tab, identifier, password)
+    await eventually(lambda: user.client is not login_client, message=f'login as {identifier} did not leave /login')
+    if expect is not None:
+        await user.should_see(expect, retries=100)
+
+
+def record_tokens(monkeypatch) -> list[str]:
+    """Every session token handed out from now on (to check it is revoked later)."""
+    tokens: list[str] = []
+    original = security.start_session
+
+    def recording(*args, **kwargs):
+        token, actor = original(*args, **kwargs)
+        tokens.append(token)
+        return token, actor
+    monkeypatch.setattr(security, 'start_session', recording)
+    return tokens
