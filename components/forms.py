@@ -1,5 +1,6 @@
 """Form helpers: labelled inputs and showing a service's ValidationError next to its field."""
 from nicegui import ui
+from nicegui.elements.select import Select
 
 from glrc_ui.validators import FormErrors, ValidationError
 
@@ -52,8 +53,8 @@ class ErrorBinder:
             self.fallback.set_visibility(True)
 
 
-def select(label: str, options, value=None, *, required: bool = False, **kwargs) -> ui.select:
-    field = ui.select(options, value=value, label=label + (' *' if required else ''), **kwargs) \
+def dropdown(label: str, options, value=None, *, required: bool = False, **kwargs) -> Select:
+    field = Select(options, value=value, label=label + (' *' if required else ''), **kwargs) \
         .props('outlined dense stack-label').classes('w-full')
     field.props(f'aria-label="{label}"')
     return field

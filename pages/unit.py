@@ -78,9 +78,9 @@ class UnitForm:
                 f = {}
                 f['name'] = forms.text('单位名称', d['name'] or '', required=True)
                 f['credit_code'] = forms.text('统一社会信用代码', d['credit_code'] or '', required=True)
-                f['unit_type'] = forms.select('单位类型', list(UNIT_TYPES), d['unit_type'], required=True)
-                f['allocation'] = forms.select('单位分配管理', ALLOCATIONS, d['allocation'], required=True)
-                f['org_id'] = forms.select('单位审核归属', self.org_lists.get(d['allocation'] or '', {}), d['org_id'],
+                f['unit_type'] = forms.dropdown('单位类型', list(UNIT_TYPES), d['unit_type'], required=True)
+                f['allocation'] = forms.dropdown('单位分配管理', ALLOCATIONS, d['allocation'], required=True)
+                f['org_id'] = forms.dropdown('单位审核归属', self.org_lists.get(d['allocation'] or '', {}), d['org_id'],
                                            required=True)
                 f['industry'] = forms.text('所属行业', d['industry'] or '')
                 f['address'] = forms.text('单位地址', d['address'] or '', required=True)
