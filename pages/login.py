@@ -51,22 +51,27 @@ def register() -> None:
 
 
 def _account_form(roles: tuple[str, ...], target: str) -> None:
+    _password_form(roles, '登录账号', lambda v: None if v.strip() else '请输入登录账号', target)
+
+
+def _password_form(roles: tuple[str, ...], id_label: str, id_error, target: str) -> None:
+    """登录账号 (or 手机号) + 密码 → a session for one of `roles`."""
     with ui.column().classes('w-full gap-3 glrc-form p-2'):
-        account = forms.text('登录账号', autocomplete='username')
+        identifier = forms.text(id_label, autocomplete='username')
         password = forms.text('密码', password=True, autocomplete='current-password')
         message = forms.error_line()
-        errors = forms.ErrorBinder({'登录账号': account, '密码': password}, message)
+        errors = forms.ErrorBinder({id_label: identifier, '密码': password}, message)
 
         async def submit() -> None:
             errors.clear()
-            if not account.value.strip():
-                errors.show('请输入登录账号', '登录账号')
+            if error := id_error(identifier.value):
+                errors.show(error, id_label)
                 return
             if not password.value:
                 errors.show('请输入密码', '密码')
                 return
             try:
-                token, _ = await run.io_bound(security.login_password, roles, account.value, password.value,
+                token, _ = await run.io_bound(security.login_password, roles, identifier.value, password.value,
                                               auth.request_ip())
             except LoginError as exc:
                 password.value = ''
@@ -90,32 +95,7 @@ def _person_forms(target: str) -> None:
 
 
 def _person_password(target: str) -> None:
-    with ui.column().classes('w-full gap-3 glrc-form p-2'):
-        phone = forms.text('手机号', autocomplete='username')
-        password = forms.text('密码', password=True, autocomplete='current-password')
-        message = forms.error_line()
-        errors = forms.ErrorBinder({'手机号': phone, '密码': password}, message)
-
-        async def submit() -> None:
-            errors.clear()
-            if error := phone_error(phone.value):
-                errors.show(error, '手机号')
-                return
-            if not password.value:
-                errors.show('请输入密码', '密码')
-                return
-            try:
-                token, _ = await run.io_bound(security.login_password, ('person',), phone.value, password.value,
-                                              auth.request_ip())
-            except LoginError as exc:
-                password.value = ''
-                errors.show(str(exc))
-                return
-            await auth.sign_in(token)
-            ui.navigate.to(target)
-
-        password.on('keydown.enter', submit)
-        ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')
+    _password_form(('person',), '手机号', phone_error, target)
 
 
 def _person_code(target: str) -> None:
