@@ -72,6 +72,8 @@ def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: st
                 result = build(actor, **kwargs)
                 if inspect.isawaitable(result):
                     result = await result
+                from components.frame import session_watch
+                session_watch()
             except Exception:  # noqa: BLE001 - logged for the operator, a plain message for the user
                 log.exception('page %s failed', path)
                 from components.errors import error_panel

@@ -50,7 +50,11 @@ async def header_and_menu(actor: Actor, current_path: str) -> None:
                     item = ui.item(label, on_click=go_to(path))
                     if path == current_path:
                         item.classes('active')
-    # an open tab notices an ended session without waiting for the next click
+
+
+def session_watch() -> None:
+    """An open tab notices an ended session without waiting for the next click. Created after the
+    page is built: a timer makes NiceGUI answer the request before anything built after it."""
     ui.timer(60, _check_alive)
 
 

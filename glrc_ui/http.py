@@ -71,7 +71,7 @@ async def _too_large(send: Send) -> None:
 
 
 class SecurityHeadersMiddleware:
-    """nosniff, no framing, no referrer leaks on every response."""
+    """nosniff, framing by this site only (the licence preview), no referrer leaks, on every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

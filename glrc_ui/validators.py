@@ -142,7 +142,7 @@ class FormErrors(Exception):
         self.errors = errors
 
 
-LANDLINE_OR_MOBILE_RE = re.compile(r'^(0\d{2,3}-?\d{7,8}(-\d{1,6})?|1[3-9]\d{9})$')
+LANDLINE_OR_MOBILE_RE = re.compile(r'^(0\d{2,3}-?\d{7,8}(-\d{1,6})?|1[3-9]\d{9})$', re.ASCII)
 
 
 def contact_phone_error(value: str | None) -> str | None:

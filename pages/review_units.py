@@ -61,6 +61,8 @@ def register() -> None:
                     ui.notify('请先勾选待审核的单位', type='warning')
                     return
                 result = await run.io_bound(units.review_many, actor, items)
+                if result is None:  # the app is shutting down
+                    return
                 text = f'已通过 {result["done"]} 家单位'
                 if result['failed']:
                     text += f'；{len(result["failed"])} 家未处理：' + '；'.join(m for _, m in result['failed'][:3])

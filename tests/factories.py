@@ -353,6 +353,19 @@ async def open_logged_in(user, identifier: str, password: str = PASSWORD, *, tab
         await user.should_see(expect, retries=100)
 
 
+async def settle(timeout: float = 10.0) -> None:
+    """Wait until no page is still being built and no navigation is in flight.
+
+    A page answers early once its ui.timer waits for the socket; if the test ends first, NiceGUI
+    stops and the page's remaining run.io_bound calls get None and log errors."""
+    from nicegui import background_tasks
+
+    def busy() -> list[str]:
+        return [t.get_name() for t in background_tasks.running_tasks
+                if not t.done() and t.get_name().startswith(('wait for result of page', 'navigate'))]
+    await eventually(lambda: not busy(), timeout, message='pages still building')
+
+
 def record_tokens(monkeypatch) -> list[str]:
     """Every session token handed out from now on (to check it is revoked later)."""
     tokens: list[str] = []

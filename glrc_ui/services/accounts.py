@@ -15,6 +15,7 @@ from glrc_ui.validators import ValidationError
 
 def request_login_code(phone: str, ip: str | None) -> None:
     """获取验证码 on the login tab. Answers alike for known and unknown phones."""
+    phone = (phone or '').strip()
     error = validators.phone_error(phone)
     if error:
         raise ValidationError('手机号', error)

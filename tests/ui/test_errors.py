@@ -17,6 +17,7 @@ async def test_a_page_that_fails_shows_a_chinese_message_without_traceback(user:
     await user.open('/login')
     await submit_login(user, '管理人员', 'err_center', PASSWORD)
     await user.should_see('首页')
+    await f.settle()
 
     def broken(_user_id):
         raise RuntimeError('secret internals /work/main/db')
@@ -35,6 +36,7 @@ async def test_a_click_that_fails_says_so_in_chinese_and_keeps_the_input(user: U
     await user.open('/login')
     await submit_login(user, '单位用户', account, PASSWORD)
     await user.should_see('首页')
+    await f.settle()
     await user.open('/unit/info')
     await user.should_see('当前状态：')
 

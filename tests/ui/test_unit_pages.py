@@ -21,6 +21,7 @@ async def login(user: User, tab: str, account: str) -> None:
     await user.open('/login')
     await submit_login(user, tab, account, PASSWORD)
     await user.should_see('首页')
+    await f.settle()  # the navigation to 首页 has finished before the test opens another page
 
 
 async def test_inactive_unit_sees_only_home_and_account_pages(user: User):
@@ -98,6 +99,7 @@ async def test_reviewer_of_the_org_reviews_and_downloads_with_safe_headers(user:
     await login(user, '管理人员', 'xf_rev')
     await user.open('/review/units')
     await user.should_see(kind=ui.table)
+    await f.settle()
     assert [r['name'] for r in user.find(ui.table).elements.pop().rows] == ['桂林测试006有限公司']
     await user.open(f'/review/units/{unit_id}?mode=review')
     await user.should_see('审核意见')
@@ -138,6 +140,7 @@ async def test_batch_approve_approves_only_the_selected_units_at_this_stage(user
     await user.should_see('待审核单位注册')  # the reviewer's 首页 lists what waits
     await user.open('/review/units')
     await user.should_see(kind=ui.table)
+    await f.settle()
     table = user.find(ui.table).elements.pop()
     table.selected[:] = [row for row in table.rows if row['id'] in (first, second)]
     f.button(user, '批量通过').click()
@@ -153,5 +156,6 @@ async def test_batch_approve_without_selection_explains_itself(user: User):
     await login(user, '管理人员', 'xf_batch2')
     await user.open('/review/units')
     await user.should_see(kind=ui.table)
+    await f.settle()
     f.button(user, '批量通过').click()
     await user.should_see('请先勾选待审核的单位')
