@@ -114,8 +114,8 @@ def apply(entity_name: str, item_id: int, action: str, actor: Actor, expected_ve
         if item.version != expected_version:
             raise ConflictError(CONFLICT)
         t = machine.find(item.state, action)
-        if t is None:
-            raise ConflictError(CONFLICT) if _anyone_can(machine, action) else WorkflowError('当前状态不允许此操作')
+        if t is None:  # the version matched, so nobody else moved it: the action is simply not allowed now
+            raise WorkflowError('当前状态不允许此操作')
         if problem := _permitted(s, entity, actor, item, t):
             raise WorkflowError(problem)
         if t.needs_opinion and not opinion:
@@ -145,10 +145,6 @@ def apply(entity_name: str, item_id: int, action: str, actor: Actor, expected_ve
             _notify(s, entity, item, t, opinion)
         return {'id': item_id, 'state': t.target, 'state_label': machine.label(t.target),
                 'version': expected_version + 1}
-
-
-def _anyone_can(machine: Machine, action: str) -> bool:
-    return any(t.action == action for t in machine.transitions)
 
 
 def _notify(s: Session, entity: Entity, item, t: Transition, opinion: str | None) -> None:
