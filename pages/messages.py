@@ -10,14 +10,14 @@ from glrc_ui.services.audit import Actor
 def register() -> None:
     @protected_page('/messages', title='消息')
     async def messages(actor: Actor):
-        await frame.header_and_menu(actor, '/messages')
         rows = await run.io_bound(notifications.list_for, actor.user_id)
-        await run.io_bound(notifications.mark_all_read, actor.user_id)
+        await run.io_bound(notifications.mark_all_read, actor.user_id)  # before the header counts unread
+        await frame.header_and_menu(actor, '/messages')
         with frame.content('消息'):
             if not rows:
                 ui.label('暂无消息').classes('text-grey-6')
             for row in rows:
-                with ui.column().classes('w-full gap-1 border-b py-3'):
+                with ui.column().classes('w-full gap-1 border-b border-grey-4 py-3'):
                     with ui.row().classes('w-full items-center'):
                         if not row['read']:
                             ui.badge('未读', color='orange')
