@@ -1,6 +1,7 @@
 """Current user for pages and event handlers; deny by default (STYLE 4, SECURITY C1, S3)."""
 import functools
 import logging
+import re
 import inspect
 from collections.abc import Callable
 
@@ -43,9 +44,13 @@ async def current_actor(touch: bool = True) -> Actor | None:
     return await run.io_bound(security.resolve_session, token, touch=touch, ip=request_ip())
 
 
+SAFE_NEXT_RE = re.compile(r'^/[A-Za-z0-9/_-]*$')
+
+
 def safe_next(path: str | None) -> str:
-    """Only same-site relative paths are followed after login (no //host, no scheme)."""
-    if not path or not path.startswith('/') or path.startswith('//') or '\\' in path or ':' in path.split('?')[0]:
+    """Only plain same-site paths are followed after login: no //host, scheme, escapes or control
+    characters (browsers drop tabs and newlines, so '/\t/evil.com' would become '//evil.com')."""
+    if not path or not SAFE_NEXT_RE.match(path) or path.startswith('//'):
         return '/'
     return path
 
@@ -68,6 +73,7 @@ def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: st
                 from components.frame import denied_page
                 denied_page(actor)
                 return None
+            context.client.glrc_user_id = actor.user_id
             try:
                 result = build(actor, **kwargs)
                 if inspect.isawaitable(result):
@@ -120,6 +126,11 @@ def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: 
             return None
         if password_gate and actor.must_change_password:
             ui.navigate.to('/account/settings')
+            return None
+        built_for = getattr(context.client, 'glrc_user_id', actor.user_id)
+        if built_for != actor.user_id:  # another account logged in from this browser meanwhile
+            ui.notify('当前浏览器已登录其他账号，请刷新页面', type='warning')
+            ui.navigate.to('/')
             return None
         if not allowed(actor, roles, active_only, admin_only):
             await run.io_bound(audit.record_now, 'permission_denied', actor=actor, obj=f'event:{fn.__name__}',

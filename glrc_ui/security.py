@@ -138,46 +138,62 @@ def _find_login(session: Session, roles: tuple[str, ...], identifier: str) -> Us
 
 
 def login_password(roles: tuple[str, ...], identifier: str, password: str, ip: str | None) -> tuple[str, Actor]:
-    """Check a password login. Returns (session token, actor) or raises LoginError with the message to show."""
+    """Check a password login. Returns (session token, actor) or raises LoginError with the message to show.
+
+    The slow hash check runs outside any transaction (no write lock held while hashing); the
+    counters are then updated on the locked user row, so parallel guesses cannot lose a count."""
     if ip_throttle.blocked(ip):
         audit.record_now('login_throttled', ip=ip, account=identifier[:64], result='denied')
         raise LoginError(LOGIN_THROTTLED)
     with session_scope() as s:
         user = _find_login(s, roles, identifier)
-        error = _check_login(s, user, identifier, password, ip)
+        user_id, stored_hash = (user.id, user.password_hash) if user else (None, None)
+        locked = bool(user and user.locked_until and user.locked_until > clock.now())
+    ok = verify_password(password, stored_hash if stored_hash and not locked else _dummy_hash()) and not locked
+    with session_scope() as s:
+        user = lock_user(s, user_id) if user_id else None
+        error = _record_attempt(s, user, identifier, ok, ip)
         if error is None:
             return start_session(s, user, ip, 'password')
     # the failure counters and audit entries above are committed before the error is raised
     raise LoginError(error)
 
 
-def _check_login(s: Session, user: User | None, identifier: str, password: str, ip: str | None) -> str | None:
-    """None when the password is right for an enabled, unlocked account; else the message to show."""
+def lock_user(s: Session, user_id: int) -> User:
+    """The user row, locked until the transaction ends (PostgreSQL; SQLite writers are serialised)."""
+    return s.exec(select(User).where(User.id == user_id).with_for_update()).one()
+
+
+def _record_attempt(s: Session, user: User | None, identifier: str, ok: bool, ip: str | None) -> str | None:
+    """None when the password was right for an enabled, unlocked account; else the message to show."""
     now = clock.now()
-    if user is not None and user.locked_until and user.locked_until > now:
-        verify_password(password, _dummy_hash())
-        audit.record(s, 'login_locked', actor=actor_of(user, ip), obj=f'user:{user.id}', result='denied')
-        return LOGIN_LOCKED
-    ok = verify_password(password, user.password_hash if user else _dummy_hash())
     if user is None:
         ip_throttle.fail(ip)
         audit.record(s, 'login_failed', ip=ip, account=identifier[:64], result='unknown_account')
         return _ghost_accounts.fail(identifier)
+    if user.locked_until and user.locked_until > now:
+        audit.record(s, 'login_locked', actor=actor_of(user, ip), obj=f'user:{user.id}', result='denied')
+        return LOGIN_LOCKED
     if not ok:
         ip_throttle.fail(ip)
-        user.failed_logins += 1
-        s.add(user)
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-            audit.record(s, 'lockout', actor=actor_of(user, ip), obj=f'user:{user.id}', result='locked')
-            return LOGIN_LOCKED
-        audit.record(s, 'login_failed', actor=actor_of(user, ip), obj=f'user:{user.id}', result='wrong_password')
-        return LOGIN_FAILED
+        return count_failure(s, user, ip, 'login_failed', 'wrong_password')
     if effective_status(s, user) == 'disabled':
         audit.record(s, 'login_failed', actor=actor_of(user, ip), obj=f'user:{user.id}', result='disabled')
         return LOGIN_DISABLED
     return None
+
+
+def count_failure(s: Session, user: User, ip: str | None, event: str, result: str) -> str:
+    """One more wrong password on a locked row; the 5th locks the account for 30 minutes."""
+    user.failed_logins += 1
+    s.add(user)
+    if user.failed_logins >= MAX_FAILURES:
+        user.locked_until = clock.now() + timedelta(minutes=LOCK_MINUTES)
+        user.failed_logins = 0
+        audit.record(s, 'lockout', actor=actor_of(user, ip), obj=f'user:{user.id}', result='locked')
+        return LOGIN_LOCKED
+    audit.record(s, event, actor=actor_of(user, ip), obj=f'user:{user.id}', result=result)
+    return LOGIN_FAILED
 
 
 def start_session(s: Session, user: User, ip: str | None, method: str) -> tuple[str, Actor]:

@@ -1,4 +1,6 @@
 """账号信息设置 for every role (SPEC §3.4)."""
+import functools
+
 from nicegui import run, ui
 
 from components import forms, frame
@@ -79,14 +81,16 @@ def _form(actor: Actor, info: dict) -> None:
 
         async def save(actor: Actor) -> None:
             errors.clear()
+            wants_account = info['role'] != 'person' and account.value.strip() != info['account']
+            phone_value = phone.value if phone else None
             try:
-                await run.io_bound(accounts.update_profile, actor, name.value, phone.value if phone else None)
-                wants_account = info['role'] != 'person' and account.value.strip() != info['account']
-                if new.value or wants_account:
-                    await run.io_bound(accounts.change_credentials, actor, old.value,
-                                       account.value if wants_account else None, new.value, confirm.value)
+                if new.value or wants_account:  # profile, account and password together, after the old password
+                    await run.io_bound(functools.partial(
+                        accounts.change_credentials, actor, old.value, account.value if wants_account else None,
+                        new.value, confirm.value, display_name=name.value, phone=phone_value))
                     app_logout_and_leave()
                     return
+                await run.io_bound(accounts.update_profile, actor, name.value, phone_value)
             except ValidationError as exc:
                 errors.show(exc)
                 return

@@ -16,6 +16,8 @@ def register() -> None:
         actor = await run.io_bound(security.resolve_session, token, ip=ip)
         if actor is None:
             raise HTTPException(status_code=401, detail='请先登录')
+        if actor.must_change_password:
+            raise HTTPException(status_code=403, detail='请先修改密码')
         from glrc_ui.services import files
         found = await run.io_bound(files.open_for, actor, file_id)
         if found is None:

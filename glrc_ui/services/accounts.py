@@ -116,28 +116,45 @@ def profile(user_id: int) -> dict:
 
 def update_profile(actor: Actor, display_name: str, phone: str | None = None) -> None:
     """Display name (unit: 操作人姓名 and 操作人手机号). Does not end sessions."""
+    name, phone = _checked_profile(actor, display_name, phone)
+    with session_scope() as s:
+        _apply_profile(s, actor, name, phone)
+
+
+def _checked_profile(actor: Actor, display_name: str, phone: str | None) -> tuple[str, str | None]:
     display_name = (display_name or '').strip()
     label = '操作人姓名' if actor.role == 'unit' else '姓名'
     if not display_name or len(display_name) > 50:
         raise ValidationError(label, f'请输入{label}（最多 50 字）')
-    with session_scope() as s:
-        user = s.get(User, actor.user_id)
-        if actor.role == 'unit':
-            if error := validators.phone_error(phone):
-                raise ValidationError('操作人手机号', error)
-            user.phone = phone.strip()
-        user.display_name = display_name
-        s.add(user)
-        audit.record(s, 'profile_changed', actor=actor, obj=f'user:{user.id}')
+    if actor.role != 'unit':
+        return display_name, None
+    phone = (phone or '').strip()
+    if error := validators.phone_error(phone):
+        raise ValidationError('操作人手机号', error)
+    return display_name, phone
+
+
+def _apply_profile(s: Session, actor: Actor, name: str, phone: str | None) -> None:
+    user = s.get(User, actor.user_id)
+    if user.display_name == name and (phone is None or user.phone == phone):
+        return
+    user.display_name = name
+    if phone is not None:
+        user.phone = phone
+    s.add(user)
+    audit.record(s, 'profile_changed', actor=actor, obj=f'user:{user.id}')
 
 
 def change_credentials(actor: Actor, old_password: str, new_account: str | None, new_password: str | None,
-                       confirm: str | None) -> bool:
-    """Change login account and/or password; needs the old password; ends every session.
+                       confirm: str | None, *, display_name: str | None = None, phone: str | None = None) -> bool:
+    """Change login account and/or password (and the profile with them); needs the old password and
+    ends every session. Nothing is saved unless the old password is right. A wrong old password
+    counts like a failed login: the 5th locks the account and ends its sessions.
 
     Returns True when something changed (the caller sends the user back to /login)."""
     new_account = (new_account or '').strip() or None
     new_password = new_password or None
+    profile = _checked_profile(actor, display_name, phone) if display_name is not None else None
     if not old_password:
         raise ValidationError('原密码', '请输入原密码')
     with session_scope() as s:
@@ -158,29 +175,45 @@ def change_credentials(actor: Actor, old_password: str, new_account: str | None,
                 raise ValidationError('新密码', error)
         old_hash = user.password_hash
     if not security.verify_password(old_password, old_hash):
-        audit.record_now('password_change', actor=actor, obj=f'user:{actor.user_id}', result='wrong_old_password')
-        raise ValidationError('原密码', '原密码不正确')
+        with session_scope() as s:
+            result = security.count_failure(s, security.lock_user(s, actor.user_id), actor.ip, 'password_change',
+                                            'wrong_old_password')
+            if result == security.LOGIN_LOCKED:
+                security.end_all_sessions(s, actor.user_id, 'locked')
+        security.ip_throttle.fail(actor.ip)
+        raise ValidationError('原密码', '原密码不正确' if result != security.LOGIN_LOCKED else security.LOGIN_LOCKED)
     new_hash = security.hash_password(new_password) if new_password else None
     with session_scope() as s:
-        user = s.get(User, actor.user_id)
-        if account_changes:
-            if _account_taken(s, new_account, exclude_id=user.id):
-                raise ValidationError('登录账号', '该登录账号已被使用')
-            user.account = new_account
-            audit.record(s, 'account_renamed', actor=actor, obj=f'user:{user.id}')
-        if new_hash:
-            user.password_hash = new_hash
-            user.must_change_password = False
-            audit.record(s, 'password_change', actor=actor, obj=f'user:{user.id}')
-        user.version += 1
-        s.add(user)
-        security.end_all_sessions(s, user.id, 'credentials_changed')
+        user = security.lock_user(s, actor.user_id)
+        if account_changes and _account_taken(s, new_account, exclude_id=user.id):
+            taken = True
+        else:
+            taken = False
+            if profile is not None:
+                _apply_profile(s, actor, *profile)
+            if account_changes:
+                user.account = new_account
+                audit.record(s, 'account_renamed', actor=actor, obj=f'user:{user.id}')
+            if new_hash:
+                user.password_hash = new_hash
+                user.must_change_password = False
+                audit.record(s, 'password_change', actor=actor, obj=f'user:{user.id}')
+            user.failed_logins = 0
+            user.version += 1
+            s.add(user)
+            security.end_all_sessions(s, user.id, 'credentials_changed')
+    if taken:
+        raise ValidationError('登录账号', '该登录账号已被使用')
     return True
 
 
 def set_avatar(actor: Actor, file_id: int) -> None:
+    from db.models import StoredFile
     with session_scope() as s:
         user = s.get(User, actor.user_id)
+        if user.avatar_file_id and (old := s.get(StoredFile, user.avatar_file_id)) is not None:
+            old.deleted_at = security.clock.now()
+            s.add(old)
         user.avatar_file_id = file_id
         s.add(user)
         audit.record(s, 'avatar_changed', actor=actor, obj=f'user:{user.id}')

@@ -141,7 +141,8 @@ def register_access_rule(entity: str, rule: Callable) -> None:
 
 
 def _avatar_rule(s, actor: Actor, row: StoredFile) -> bool:
-    return True  # avatars are shown to any signed-in user (header, review lists)
+    """A photo is personal data: its owner and the staff who review people may see it."""
+    return row.entity_id == actor.user_id or actor.role in ('reviewer', 'center')
 
 
 register_access_rule('avatar', _avatar_rule)
