@@ -92,3 +92,13 @@ def ping() -> bool:
         return True
     except Exception:  # noqa: BLE001 - health check reports any failure as unhealthy
         return False
+
+
+def serialize_on(session: Session, key: str) -> None:
+    """Serialise transactions that share `key` until this one ends (counters with no row to lock).
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: writers already run one at a time
+    (BEGIN IMMEDIATE), so nothing more is needed."""
+    if session.get_bind().dialect.name == 'postgresql':
+        from sqlalchemy import text
+        session.execute(text('SELECT pg_advisory_xact_lock(hashtext(:key))'), {'key': key})

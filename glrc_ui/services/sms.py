@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
-from db.engine import session_scope
+from db.engine import serialize_on, session_scope
 from db.models import SmsCode, SmsMessage
 from glrc_ui import clock, config
 
@@ -81,6 +81,7 @@ def issue_code(phone: str, purpose: str, *, deliver: bool = True) -> None:
         raise SmsError('验证码用途不正确')
     now = clock.now()
     with session_scope() as s:
+        serialize_on(s, f'sms:{phone}')  # parallel requests must not all pass the 60 s and daily checks
         last = s.exec(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
                       .order_by(SmsCode.created_at.desc())).first()
         if last is not None and now - last.created_at < RESEND_AFTER:
@@ -108,6 +109,7 @@ def check_code(s: Session, phone: str, purpose: str, code: str) -> bool:
     """Consume a code inside the caller's transaction. Wrong tries count; 5 kill the code."""
     code = (code or '').strip()
     now = clock.now()
+    serialize_on(s, f'sms:{phone}')  # parallel guesses must each count against the 5 tries
     row = s.exec(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose,
                                        SmsCode.used_at.is_(None)).order_by(SmsCode.created_at.desc())).first()
     if row is None or row.expires_at <= now or row.attempts >= MAX_TRIES:

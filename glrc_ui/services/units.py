@@ -2,6 +2,7 @@
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from db.engine import session_scope
@@ -60,20 +61,30 @@ def register(name: str, credit_code: str, operator_name: str, operator_phone: st
         errors['密码'] = e
     elif password != confirm:
         errors['确认密码'] = '两次输入的密码不一致'
-    with session_scope() as s:
-        if '登录账号' not in errors and s.exec(select(User.id).where(User.account == account)).first():
-            errors['登录账号'] = '该登录账号已被使用'
-        if '统一社会信用代码' not in errors and s.exec(select(Unit.id).where(Unit.credit_code == credit_code)).first():
-            errors['统一社会信用代码'] = '该统一社会信用代码已注册，如需找回账号请联系市人才服务中心'
+    errors = _taken(account, credit_code) | errors
     if errors:
         raise FormErrors(errors)
     password_hash = security.hash_password(password)
+    try:
+        return _create_unit(name, credit_code, operator_name, operator_phone, account, password_hash, ip)
+    except IntegrityError:  # a parallel registration won the race: the unique constraints refused it
+        raise FormErrors(_taken(account, credit_code) or {'登录账号': '注册未完成，请重试'}) from None
+
+
+def _taken(account: str, credit_code: str) -> dict[str, str]:
+    """Messages for an account or credit code that is already registered."""
+    errors = {}
     with session_scope() as s:
-        # re-check under the write transaction: two registrations may race
-        if s.exec(select(User.id).where(User.account == account)).first():
-            raise FormErrors({'登录账号': '该登录账号已被使用'})
-        if s.exec(select(Unit.id).where(Unit.credit_code == credit_code)).first():
-            raise FormErrors({'统一社会信用代码': '该统一社会信用代码已注册'})
+        if account and s.exec(select(User.id).where(User.account == account)).first():
+            errors['登录账号'] = '该登录账号已被使用'
+        if credit_code and s.exec(select(Unit.id).where(Unit.credit_code == credit_code)).first():
+            errors['统一社会信用代码'] = '该统一社会信用代码已注册，如需找回账号请联系市人才服务中心'
+    return errors
+
+
+def _create_unit(name: str, credit_code: str, operator_name: str, operator_phone: str, account: str,
+                 password_hash: str, ip: str | None) -> int:
+    with session_scope() as s:
         unit = Unit(name=name, credit_code=credit_code)
         s.add(unit)
         s.flush()
@@ -86,11 +97,14 @@ def register(name: str, credit_code: str, operator_name: str, operator_phone: st
 
 
 # ---- the operator's own unit ----------------------------------------------------------------------
-def _own_unit(s: Session, actor: Actor) -> Unit:
+def _own_unit(s: Session, actor: Actor, *, lock: bool = False) -> Unit:
+    """The operator's unit; with lock=True the row stays locked until the transaction ends, so a
+    save cannot interleave with a submit or review on PostgreSQL (SQLite writers are serialised)."""
     user = s.get(User, actor.user_id)
     if user is None or user.role != 'unit' or user.unit_id is None:
         raise PermissionDenied()
-    return s.get(Unit, user.unit_id)
+    query = select(Unit).where(Unit.id == user.unit_id)
+    return s.exec(query.with_for_update() if lock else query).one()
 
 
 def my_unit(actor: Actor) -> dict:
@@ -109,7 +123,7 @@ def editable_fields(state: str) -> tuple[str, ...]:
 def save_info(actor: Actor, data: dict, expected_version: int) -> dict:
     """保存: checks what is filled (formats, pairing); completeness is checked at 提交审核."""
     with session_scope() as s:
-        unit = _own_unit(s, actor)
+        unit = _own_unit(s, actor, lock=True)
         if unit.version != expected_version:
             raise ValidationError('', '单位信息已在其他页面修改或状态已变化，请刷新页面后再保存')
         allowed = editable_fields(unit.state)
@@ -149,24 +163,22 @@ def upload_licence(actor: Actor, data: bytes, filename: str, expected_version: i
         unit_id = unit.id
     stored = files.store(data, filename, kind='licence', entity='unit', entity_id=unit_id, actor=actor,
                          field='营业执照')
-    with session_scope() as s:
-        unit = s.get(Unit, unit_id)
+    with session_scope() as s:  # re-check and swap in one transaction, on the locked row
+        unit = _own_unit(s, actor, lock=True)
         stale = unit.version != expected_version or unit.state not in EDITABLE_STATES
         if stale:
             s.get(StoredFile, stored['id']).deleted_at = clock.now()
-    if stale:
-        raise ValidationError('营业执照', '单位信息状态已变化，请刷新页面后重新上传')
-    with session_scope() as s:
-        unit = s.get(Unit, unit_id)
-        if unit.licence_file_id:
-            old = s.get(StoredFile, unit.licence_file_id)
-            if old is not None:
+        else:
+            if unit.licence_file_id and (old := s.get(StoredFile, unit.licence_file_id)) is not None:
                 old.deleted_at = clock.now()
                 s.add(old)
-        unit.licence_file_id = stored['id']
-        unit.version += 1
-        s.add(unit)
-        return _detail(s, unit, actor)
+            unit.licence_file_id = stored['id']
+            unit.version += 1
+            s.add(unit)
+            result = _detail(s, unit, actor)
+    if stale:
+        raise ValidationError('营业执照', '单位信息状态已变化，请刷新页面后重新上传')
+    return result
 
 
 # ---- validation -----------------------------------------------------------------------------------
