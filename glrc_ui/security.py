@@ -54,27 +54,41 @@ def _dummy_hash() -> str:
 
 
 class IpThrottle:
-    """Failed logins per client address; loose enough for an office behind one NAT address."""
+    """Events per client address in a sliding window; loose enough for an office behind one NAT."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: timedelta = IP_WINDOW, limit: int = IP_MAX_FAILURES) -> None:
         self._failures: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
+        self.window, self.limit = window, limit
 
     def _trim(self, ip: str):
         q = self._failures[ip]
-        limit = clock.now() - IP_WINDOW
+        limit = clock.now() - self.window
         while q and q[0] < limit:
             q.popleft()
         return q
 
     def blocked(self, ip: str | None) -> bool:
         with self._lock:
-            return bool(ip) and len(self._trim(ip)) >= IP_MAX_FAILURES
+            return bool(ip) and len(self._trim(ip)) >= self.limit
 
     def fail(self, ip: str | None) -> None:
         if ip:
             with self._lock:
                 self._trim(ip).append(clock.now())
+
+    def hit(self, ip: str | None) -> bool:
+        """Count one event; True when the address is already over its limit (the event is refused)."""
+        if not ip:
+            return False
+        with self._lock:
+            q = self._trim(ip)
+            if len(q) >= self.limit:
+                return True
+            q.append(clock.now())
+            if len(self._failures) > 100_000:
+                self._failures.clear()
+            return False
 
     def clear(self) -> None:
         with self._lock:
@@ -82,6 +96,10 @@ class IpThrottle:
 
 
 ip_throttle = IpThrottle()
+# SMS cost and account enumeration: code requests and registrations per address
+sms_ip_limit = IpThrottle(timedelta(minutes=10), 30)
+register_ip_limit = IpThrottle(timedelta(minutes=10), 20)
+BUSY = '本网络操作过于频繁，请 10 分钟后再试'
 
 
 class GhostAccounts:

@@ -52,8 +52,9 @@ def app_db(data_env):
     """Settings loaded, engine created, migrations applied, orgs seeded, throttles cleared."""
     from glrc_ui import cli, clock, security
     settings = cli.prepare()
-    security.ip_throttle.clear()
-    security._ghost_accounts.clear()
+    for limiter in (security.ip_throttle, security.sms_ip_limit, security.register_ip_limit,
+                    security._ghost_accounts):
+        limiter.clear()
     yield settings
     clock.set_clock(None)
     from db import engine

@@ -19,6 +19,8 @@ def request_login_code(phone: str, ip: str | None) -> None:
     error = validators.phone_error(phone)
     if error:
         raise ValidationError('手机号', error)
+    if security.sms_ip_limit.hit(ip):
+        raise ValidationError('验证码', security.BUSY)
     with session_scope() as s:
         exists = s.exec(select(User.id).where(User.phone == phone, User.role == 'person')).first() is not None
     try:

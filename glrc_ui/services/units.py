@@ -41,6 +41,8 @@ class PermissionDenied(Exception):
 def register(name: str, credit_code: str, operator_name: str, operator_phone: str, account: str,
              password: str, confirm: str, ip: str | None = None) -> int:
     """单位注册. Raises FormErrors with a message per bad field."""
+    if security.register_ip_limit.hit(ip):
+        raise FormErrors({'登录账号': security.BUSY})
     name, credit_code = (name or '').strip(), (credit_code or '').strip().upper()
     operator_name, operator_phone, account = (operator_name or '').strip(), (operator_phone or '').strip(), \
         (account or '').strip()

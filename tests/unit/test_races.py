@@ -70,3 +70,24 @@ def test_a_registration_that_loses_the_race_gets_a_field_message(monkeypatch):
     with pytest.raises(FormErrors) as err:
         units.register('另一家公司', f.unit_credit_code(62), '张三', '13907730062', 'unit_t061', f.PASSWORD, f.PASSWORD)
     assert err.value.errors == {'登录账号': '该登录账号已被使用'}
+
+
+def test_code_requests_and_registrations_are_limited_per_address(fake_clock):
+    from glrc_ui.services import accounts
+    from glrc_ui.validators import ValidationError
+    for n in range(30):
+        accounts.request_login_code(f'1380013{n:04d}', '198.51.100.9')
+    with pytest.raises(ValidationError) as err:
+        accounts.request_login_code('13800139999', '198.51.100.9')
+    assert err.value.message == security.BUSY
+    accounts.request_login_code('13800139999', '198.51.100.10')  # another address is not affected
+    for n in range(20):
+        with pytest.raises(FormErrors):
+            units.register('', '', '', '', '', '', '', '198.51.100.9')  # even refused attempts count
+    with pytest.raises(FormErrors) as err:
+        units.register('桂林限流测试公司', f.unit_credit_code(63), '张三', '13907730063', 'unit_t063', f.PASSWORD,
+                       f.PASSWORD, '198.51.100.9')
+    assert err.value.errors == {'登录账号': security.BUSY}
+    fake_clock.advance(minutes=11)
+    assert units.register('桂林限流测试公司', f.unit_credit_code(63), '张三', '13907730063', 'unit_t063', f.PASSWORD,
+                          f.PASSWORD, '198.51.100.9') > 0
