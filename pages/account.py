@@ -37,9 +37,12 @@ def _avatar_block(info: dict) -> None:
 
         async def uploaded(actor: Actor, e) -> None:
             message.set_visibility(False)
-            data = await e.file.read()
+            tmp = files.temp_path()
             try:
-                stored = await run.io_bound(files.store, data, e.file.name, kind='avatar', entity='avatar',
+                if e.file.size() > files.MAX_AVATAR:
+                    raise ValidationError('头像', f'文件大小不能超过 {files.MAX_AVATAR // files.MB} MB')
+                await e.file.save(tmp)
+                stored = await run.io_bound(files.store, tmp, e.file.name, kind='avatar', entity='avatar',
                                             entity_id=actor.user_id, actor=actor, allowed=files.IMAGE_TYPES,
                                             max_size=files.MAX_AVATAR, field='头像')
             except ValidationError as exc:
@@ -47,6 +50,8 @@ def _avatar_block(info: dict) -> None:
                 message.set_visibility(True)
                 upload.reset()
                 return
+            finally:
+                tmp.unlink(missing_ok=True)
             await run.io_bound(accounts.set_avatar, actor, stored['id'])
             avatar.set_source(f'/files/{stored["id"]}?inline=1')
             upload.reset()

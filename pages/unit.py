@@ -165,14 +165,19 @@ class UnitForm:
 
     async def upload(self, actor: Actor, e) -> None:
         self.errors.clear()
-        data = await e.file.read()
+        tmp = files.temp_path()
         try:
-            detail = await run.io_bound(units.upload_licence, actor, data, e.file.name, self.detail['version'])
+            if e.file.size() > files.MAX_FILE:  # refuse before copying anything
+                raise ValidationError('营业执照', f'文件大小不能超过 {files.MAX_FILE // files.MB} MB')
+            await e.file.save(tmp)  # streamed to disk, never whole in memory
+            detail = await run.io_bound(units.upload_licence, actor, tmp, e.file.name, self.detail['version'])
         except ValidationError as exc:
             self.message.set_text(exc.message)
             self.message.set_visibility(True)
             ui.notify(exc.message, type='negative')
             return
+        finally:
+            tmp.unlink(missing_ok=True)
         ui.notify('营业执照已上传', type='positive')
         values = self.values()
         self.render(detail | {k: v for k, v in values.items() if k in detail['editable']})

@@ -53,35 +53,39 @@ def _dirs() -> tuple[Path, Path]:
     return root, tmp
 
 
-def store(data: bytes, original_name: str, *, kind: str, entity: str, entity_id: int, actor: Actor,
+def store(data: 'bytes | Path', original_name: str, *, kind: str, entity: str, entity_id: int, actor: Actor,
           allowed: tuple[str, ...] = DOCUMENT_TYPES, max_size: int = MAX_FILE, field: str = '附件') -> dict:
-    """Check and store one upload; returns the file's public data. Raises ValidationError."""
-    if len(data) == 0:
-        raise ValidationError(field, '文件为空，请重新选择')
-    if len(data) > max_size:
-        raise ValidationError(field, f'文件大小不能超过 {max_size // MB} MB')
-    real_type = sniff(data[:2048], data[-2048:])
-    if real_type not in allowed:
-        names = '、'.join(TYPE_NAMES[t] for t in allowed)
-        raise ValidationError(field, f'文件内容不是有效的 {names} 文件，请上传 {names} 格式')
+    """Check and store one upload; returns the file's public data. Raises ValidationError.
+
+    `data` is the content, or a file made by temp_path() (uploads are streamed there, so a 20 MB
+    file never sits in memory); that file is moved into place or removed, whatever happens."""
     root, tmp_dir = _dirs()
     stored_name = secrets.token_hex(16)
-    tmp_path = tmp_dir / (stored_name + '.part')
-    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, 'wb') as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    if fault_hook:
-        fault_hook('written')
-    final_path = root / stored_name
-    os.replace(tmp_path, final_path)
+    if isinstance(data, Path):
+        tmp_path = data
+        if tmp_path.parent.resolve() != tmp_dir.resolve():
+            raise ValueError('uploads are stored from files made by temp_path()')
+    else:
+        tmp_path = tmp_dir / (stored_name + '.part')
+        fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+    try:
+        size, real_type, digest = _check(tmp_path, allowed, max_size, field)
+        with open(tmp_path, 'rb+') as f:
+            os.fsync(f.fileno())
+        if fault_hook:
+            fault_hook('written')
+        final_path = root / stored_name
+        os.replace(tmp_path, final_path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
     _fsync_dir(root)
     if fault_hook:
         fault_hook('renamed')
     row = StoredFile(kind=kind, entity=entity, entity_id=entity_id, uploaded_by=actor.user_id,
                      stored_name=stored_name, original_name=safe_name(original_name), mime=MIME[real_type],
-                     size=len(data), sha256=hashlib.sha256(data).hexdigest())
+                     size=size, sha256=digest)
     try:
         with session_scope() as s:
             s.add(row)
@@ -91,6 +95,34 @@ def store(data: bytes, original_name: str, *, kind: str, entity: str, entity_id:
     except Exception:
         final_path.unlink(missing_ok=True)
         raise
+
+
+def temp_path() -> Path:
+    """A fresh path in the upload temp dir (same file system as the store: the final move is atomic)."""
+    _, tmp_dir = _dirs()
+    return tmp_dir / (secrets.token_hex(16) + '.part')
+
+
+def _check(path: Path, allowed: tuple[str, ...], max_size: int, field: str) -> tuple[int, str, str]:
+    """(size, real type, sha256) of a file on disk, read in chunks; ValidationError when refused."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ValidationError(field, '文件为空，请重新选择')
+    if size > max_size:
+        raise ValidationError(field, f'文件大小不能超过 {max_size // MB} MB')
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        head = f.read(2048)
+        f.seek(max(0, size - 2048))
+        tail = f.read(2048)
+        f.seek(0)
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    real_type = sniff(head, tail)
+    if real_type not in allowed:
+        names = '、'.join(TYPE_NAMES[t] for t in allowed)
+        raise ValidationError(field, f'文件内容不是有效的 {names} 文件，请上传 {names} 格式')
+    return size, real_type, digest.hexdigest()
 
 
 def public(row: StoredFile) -> dict:

@@ -59,6 +59,7 @@ async def test_must_change_user_is_sent_to_settings_and_then_to_login(user: User
     await user.should_not_see('您好，陈中心')
     await user.open('/messages')
     await user.should_see(FORCED, retries=100)                 # and every other page too
+    await f.settle()
     assert security.resolve_session(tokens[0]).must_change_password is True
 
     f.fill(user, {'原密码': PASSWORD, '新密码': NEW_PASSWORD, '确认新密码': NEW_PASSWORD})
