@@ -2,11 +2,13 @@
 import functools
 import logging
 import re
+import secrets
+import time
 import inspect
 from collections.abc import Callable
 
 from fastapi.responses import RedirectResponse
-from nicegui import app, context, run, ui
+from nicegui import app, context, run, storage, ui
 
 from glrc_ui import security
 from glrc_ui.services import audit
@@ -28,9 +30,20 @@ def request_ip() -> str | None:
     return request.client.host if request is not None and request.client is not None else None
 
 
+def _user_storage():
+    """This browser's NiceGUI user storage, for the page's own request (in pages and events alike)."""
+    try:
+        request = context.client.request
+    except (RuntimeError, AttributeError):
+        request = None  # a plain HTTP route: the middleware has set the request already
+    if request is not None:
+        storage.request_contextvar.set(request)
+    return app.storage.user
+
+
 def _token() -> str | None:
     try:
-        token = app.storage.user.get('token')
+        token = _user_storage().get('token')
     except RuntimeError:
         return None
     return token if isinstance(token, str) else None
@@ -149,16 +162,48 @@ def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: 
     return handler
 
 
-async def sign_in(token: str) -> None:
-    """Bind a fresh session token to this browser, ending the one it had (S2)."""
-    old = _token()
-    if old and old != token:
-        await run.io_bound(security.end_session, old, 'replaced', request_ip())
-    app.storage.user['token'] = token
+class PendingLogins:
+    """Tokens on their way from the login form to the browser's fresh storage (one use, 60 s)."""
+
+    TTL = 60
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[str, str, float]] = {}
+
+    def add(self, token: str, target: str) -> str:
+        now = time.monotonic()
+        self._items = {k: v for k, v in self._items.items() if now - v[2] < self.TTL}
+        nonce = secrets.token_urlsafe(24)
+        self._items[nonce] = (token, target, now)
+        return nonce
+
+    def known(self, nonce: str) -> bool:
+        item = self._items.get(nonce)
+        return item is not None and time.monotonic() - item[2] < self.TTL
+
+    def pop(self, nonce: str) -> tuple[str, str] | None:
+        item = self._items.pop(nonce, None)
+        if item is None or time.monotonic() - item[2] >= self.TTL:
+            return None
+        return item[0], item[1]
+
+
+pending_logins = PendingLogins()
+
+
+def sign_in(token: str, target: str) -> None:
+    """Finish a login over HTTP: /login/finish gives the browser a new storage id (a new cookie, so a
+    planted cookie is worthless: no session fixation), then /login/complete stores the token there."""
+    ui.navigate.to(f'/login/finish?n={pending_logins.add(token, safe_next(target))}')
+
+
+def forget_token() -> None:
+    """Drop the token from this browser (its session row was already ended by the service)."""
+    _user_storage().pop('token', None)
 
 
 async def sign_out() -> None:
     token = _token()
-    app.storage.user.pop('token', None)
+    _user_storage().pop('token', None)
     if token:
         await run.io_bound(security.end_session, token, 'logout', request_ip())

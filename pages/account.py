@@ -105,6 +105,6 @@ def _form(actor: Actor, info: dict) -> None:
 
 
 def app_logout_and_leave() -> None:
-    from nicegui import app
-    app.storage.user.pop('token', None)
+    from components.auth import forget_token
+    forget_token()
     ui.navigate.to('/login?msg=relogin')

@@ -1,4 +1,6 @@
-"""/login with the three tabs of SPEC §3.1, and /logout."""
+"""/login with the three tabs of SPEC §3.1, the two hops that finish a login, and /logout."""
+import uuid
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
@@ -42,6 +44,27 @@ def register() -> None:
                     ui.link('个人注册', '/register/person')
             ui.label('主办：桂林市人才服务中心').classes('text-grey-6 text-sm mt-6')
 
+    @app.get('/login/finish', include_in_schema=False)
+    async def login_finish(request: Request, n: str = ''):
+        """Hop 1: end the session this browser had and give it a new storage id (new cookie)."""
+        if not auth.pending_logins.known(n):
+            return RedirectResponse('/login?msg=expired', status_code=303)
+        old = app.storage.user.pop('token', None)
+        if old:
+            await run.io_bound(security.end_session, old, 'replaced', request.client.host if request.client else None)
+        request.session['id'] = str(uuid.uuid4())
+        return RedirectResponse(f'/login/complete?n={n}', status_code=303)
+
+    @app.get('/login/complete', include_in_schema=False)
+    async def login_complete(n: str = ''):
+        """Hop 2: the fresh storage gets the session token; then on to the page asked for."""
+        pending = auth.pending_logins.pop(n)
+        if pending is None:
+            return RedirectResponse('/login?msg=expired', status_code=303)
+        token, target = pending
+        app.storage.user['token'] = token
+        return RedirectResponse(auth.safe_next(target), status_code=303)
+
     @app.get('/logout', include_in_schema=False)
     async def logout(request: Request):
         token = app.storage.user.pop('token', None)
@@ -77,8 +100,7 @@ def _password_form(roles: tuple[str, ...], id_label: str, id_error, target: str)
                 password.value = ''
                 errors.show(str(exc))
                 return
-            await auth.sign_in(token)
-            ui.navigate.to(target)
+            auth.sign_in(token, target)
 
         password.on('keydown.enter', submit)
         ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')
@@ -131,8 +153,7 @@ def _person_code(target: str) -> None:
             except LoginError as exc:
                 errors.show(str(exc), '验证码')
                 return
-            await auth.sign_in(token)
-            ui.navigate.to(target)
+            auth.sign_in(token, target)
 
         send.on_click(request_code)
         ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')

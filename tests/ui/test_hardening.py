@@ -94,3 +94,28 @@ async def test_a_page_built_for_one_account_refuses_events_after_another_logs_in
     await user.should_see('当前浏览器已登录其他账号，请刷新页面')
     await f.settle()
     assert f.unit_get(unit_id).address is None
+
+
+def storage_id(cookie: str) -> str:
+    import base64
+    import json
+    payload = cookie.split('.')[0]
+    return json.loads(base64.b64decode(payload + '=' * (-len(payload) % 4)))['id']
+
+
+async def test_login_gives_the_browser_a_new_storage_id(user: User):
+    """No session fixation: a storage id planted before login is worthless after it."""
+    f.staff('fix_staff')
+    await user.open('/login')
+    before = storage_id(user.http_client.cookies['session'])
+    await submit_login(user, '管理人员', 'fix_staff', PASSWORD)
+    await user.should_see('首页')
+    await f.settle()
+    after = storage_id(user.http_client.cookies['session'])
+    assert before != after
+    assert 'token' not in app.storage._users[before]  # the planted storage holds no session
+
+
+async def test_a_stale_login_link_goes_back_to_login(user: User):
+    await user.open('/login/finish?n=forged')
+    await user.should_see('登录已失效，请重新登录')
