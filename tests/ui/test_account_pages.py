@@ -14,18 +14,6 @@ SETTINGS = '/account/settings'
 FORCED = '您的密码为初始密码或已被重置'
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch):
-    f.cheap_hashing(monkeypatch)
-
-
-@pytest.fixture
-async def user(user: User):
-    """The plugin's simulated user, let go only once its pages have finished building."""
-    yield user
-    await f.settle()
-
-
 def upload_url(user: User) -> str:
     uploads = [e for e in user.client.layout.descendants() if isinstance(e, ui.upload)]
     assert len(uploads) == 1

@@ -1,15 +1,9 @@
 """No traceback reaches a user: a failing page shows a Chinese message; a failing click says so too."""
-import pytest
 from nicegui.testing import User
 
 from glrc_ui.services import accounts
 from tests import factories as f
 from tests.factories import PASSWORD, submit_login
-
-
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch):
-    f.cheap_hashing(monkeypatch)
 
 
 async def test_a_page_that_fails_shows_a_chinese_message_without_traceback(user: User, monkeypatch, caplog):

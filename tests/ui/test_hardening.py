@@ -11,11 +11,6 @@ from tests import factories as f
 from tests.factories import PASSWORD, submit_login
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch):
-    f.cheap_hashing(monkeypatch)
-
-
 @pytest.mark.parametrize('target', ['/\t/evil.com', '/\n/evil.com', '//evil.com', '/%2F%2Fevil.com', 'https://evil.com',
                                     '/\\evil.com', ' /x'])
 def test_login_redirect_refuses_anything_but_a_plain_path(target):

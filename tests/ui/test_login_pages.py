@@ -22,18 +22,6 @@ ALLOW_LIST = {'/login', '/register/unit', '/register/person', '/healthz'}
 NICEGUI_ASSETS = ('/_nicegui', '/favicon.ico')
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch):
-    f.cheap_hashing(monkeypatch)
-
-
-@pytest.fixture
-async def user(user: User):
-    """The plugin's simulated user, let go only once its pages have finished building."""
-    yield user
-    await f.settle()
-
-
 async def failed_login_message(user: User, tab: str, identifier: str, password: str) -> str:
     await f.submit_login(user, tab, identifier, password)
     return f.alert_text(user, f.tab_panel(user, tab))

@@ -1,16 +1,10 @@
 """消息: a transition notifies the unit in-app; the bell counts unread; opening 消息 reads them."""
-import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from glrc_ui.services import units
 from tests import factories as f
 from tests.factories import PASSWORD, submit_login
-
-
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch):
-    f.cheap_hashing(monkeypatch)
 
 
 def unread_badges(user: User) -> list[str]:

@@ -1,20 +1,13 @@
 """Unit pages through NiceGUI's `user` fixture: menus and direct URLs until active, the info form's
 messages, the review detail's scope, the licence route's access and headers, the upload size cap."""
-import pytest
 from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from glrc_ui.pdf import simple_pdf
-from glrc_ui.services import units
 from tests import factories as f
 from tests.factories import PASSWORD
 from tests.factories import submit_login
-
-
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch):
-    f.cheap_hashing(monkeypatch)
 
 
 async def login(user: User, tab: str, account: str) -> None:

@@ -14,7 +14,7 @@ from glrc_ui.services import sms, units
 from glrc_ui.services.units import PermissionDenied
 from glrc_ui.workflow import ConflictError, WorkflowError
 from tests import factories as f
-from tests.factories import PASSWORD
+
 
 
 @pytest.fixture(autouse=True)
