@@ -1,12 +1,14 @@
 """Command line (SPEC §8): create-staff, migrate, seed-demo, backup, restore. `serve` lives in main.py."""
 import argparse
 import sys
+from pathlib import Path
 
 from db import engine
-from glrc_ui import config
+from glrc_ui import backup, config
+from glrc_ui.backup import BackupError
 from glrc_ui.validators import ValidationError
 
-COMMANDS = ('create-staff', 'migrate', 'seed-demo')
+COMMANDS = ('create-staff', 'migrate', 'seed-demo', 'backup', 'restore')
 
 
 class CliError(Exception):
@@ -35,14 +37,26 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument('--admin', action='store_true')
     sub.add_parser('migrate', help='应用数据库迁移')
     sub.add_parser('seed-demo', help='填充演示数据并打印演示账号')
+    backup = sub.add_parser('backup', help='在线备份数据库、上传文件和密钥到一个空目录')
+    backup.add_argument('dest')
+    restore = sub.add_parser('restore', help='从备份目录恢复到空的数据目录')
+    restore.add_argument('src')
     return parser
 
 
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == 'restore':  # into an empty data dir: nothing may be created there first
+            manifest = backup.restore(config.reset(), Path(args.src))
+            prepare()  # a backup from an older version gets the newer migrations
+            print(f'已从备份恢复（{len(manifest["files"])} 个文件，备份时间 {manifest["created_at"]}）')
+            return 0
         prepare()
-        if args.command == 'migrate':
+        if args.command == 'backup':
+            manifest = backup.backup(config.current(), Path(args.dest))
+            print(f'备份完成：{args.dest}（{len(manifest["files"])} 个文件，均已记录 SHA-256）')
+        elif args.command == 'migrate':
             print('数据库迁移已完成')
         elif args.command == 'create-staff':
             from glrc_ui.services import accounts
@@ -55,7 +69,7 @@ def run(argv: list[str]) -> int:
     except ValidationError as exc:
         print(f'错误：{exc.field}：{exc.message}', file=sys.stderr)
         return 2
-    except CliError as exc:
+    except (CliError, BackupError) as exc:
         print(f'错误：{exc}', file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - a one-line message instead of a traceback
