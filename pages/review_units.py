@@ -87,7 +87,8 @@ def register() -> None:
                 ui.label('该单位不存在或不在您的审核范围内').classes('text-negative')
                 ui.button('返回列表', on_click=lambda: ui.navigate.to(PATH)).props('flat color=primary')
             return
-        with frame.content('单位注册审核 · ' + ('审核' if d['actions'] else '详情')):
+        reviewing = any(a['action'] in ('approve', 'return_') for a in d['actions'])
+        with frame.content('单位注册审核 · ' + ('审核' if reviewing else '详情')):
             unit_detail(d)
             if d['actions']:
                 _review_box(d)
@@ -142,12 +143,13 @@ def unit_detail(d: dict) -> None:
 
 def _review_box(d: dict) -> None:
     with ui.column().classes('w-full gap-2 mt-6 p-4 rounded bg-grey-2 glrc-form'):
-        ui.label('审核').classes('glrc-title')
+        ui.label('审核' if any(a['action'] in ('approve', 'return_') for a in d['actions']) else '账号管理') \
+            .classes('glrc-title')
         opinion = forms.textarea('审核意见', max_length=1000)
         message = forms.error_line()
         with ui.row().classes('gap-3'):
             for action in d['actions']:
-                color = 'positive' if action['action'] == 'approve' else 'orange-9'
+                color = {'approve': 'positive', 'enable': 'positive', 'disable': 'negative'}.get(action['action'], 'orange-9')
                 ui.button(action['label'], on_click=guarded(_decide(d, action['action'], opinion, message), ROLES)) \
                     .props(f'unelevated color={color}')
 
@@ -165,6 +167,7 @@ def _decide(d: dict, action: str, opinion, message):
             message.set_text(str(exc))
             message.set_visibility(True)
             return
-        ui.notify('审核完成：' + ('已通过' if action == 'approve' else '已退回修改'), type='positive')
+        done = {'approve': '已通过', 'return_': '已退回修改', 'disable': '单位已停用', 'enable': '单位已启用'}[action]
+        ui.notify('操作完成：' + done, type='positive')
         ui.navigate.to(PATH)
     return decide

@@ -30,6 +30,8 @@ NEXT_STEP = {
     'active': '单位账号已审核通过，可以使用人才服务相关功能',
     'disabled': '单位账号已停用，请联系市人才服务中心',
 }
+# what the review page offers: the two review steps, and for center admins 停用 / 启用 of an active unit
+REVIEW_ACTIONS = ('approve', 'return_', 'disable', 'enable')
 SORTS = {'submitted_at': Unit.submitted_at, 'name': Unit.name, 'created_at': Unit.created_at, 'state': Unit.state}
 
 
@@ -306,7 +308,7 @@ def detail_for_review(actor: Actor, unit_id: int) -> dict:
 
 
 def review(actor: Actor, unit_id: int, action: str, expected_version: int, opinion: str | None) -> dict:
-    if action not in ('approve', 'return_'):
+    if action not in REVIEW_ACTIONS:
         raise workflow.WorkflowError('不支持的审核操作')
     with session_scope() as s:
         unit = s.get(Unit, unit_id)
@@ -334,7 +336,7 @@ def _detail(s: Session, unit: Unit, actor: Actor) -> dict:
         'history': history, 'last_opinion': last_opinion, 'next_step': NEXT_STEP.get(unit.state, ''),
         'editable': list(editable_fields(unit.state)) if actor.role == 'unit' else [],
         'actions': [{'action': t.action, 'label': t.label, 'needs_opinion': t.needs_opinion}
-                    for t in workflow.available('unit', s, actor, unit) if t.action in ('approve', 'return_')],
+                    for t in workflow.available('unit', s, actor, unit) if t.action in REVIEW_ACTIONS],
     }
 
 

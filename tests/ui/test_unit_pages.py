@@ -1,10 +1,12 @@
 """Unit pages through NiceGUI's `user` fixture: menus and direct URLs until active, the info form's
 messages, the review detail's scope, the licence route's access and headers, the upload size cap."""
-from nicegui import ui
+from nicegui import ElementFilter, ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
+from glrc_ui import security
 from glrc_ui.pdf import simple_pdf
+from glrc_ui.services import units
 from tests import factories as f
 from tests.factories import PASSWORD
 from tests.factories import submit_login
@@ -152,3 +154,27 @@ async def test_batch_approve_without_selection_explains_itself(user: User):
     await f.settle()
     f.button(user, '批量通过').click()
     await user.should_see('请先勾选待审核的单位')
+
+
+async def test_a_center_admin_disables_and_enables_an_active_unit(user: User):
+    unit_id, account = f.unit_submitted(12, '秀峰区')
+    f.staff('xf_rev12', role='reviewer', org='秀峰区')
+    f.staff('admin12', admin=True)
+    units.review(f.actor_of_account('xf_rev12'), unit_id, 'approve', f.unit_get(unit_id).version, None)
+    units.review(f.actor_of_account('admin12'), unit_id, 'approve', f.unit_get(unit_id).version, None)
+    operator_token = f.login(account, roles=('unit',))
+    await login(user, '管理人员', 'admin12')
+    await user.open(f'/review/units/{unit_id}')
+    await user.should_see('账号管理')
+    f.button(user, '停用').click()
+    await user.should_see('请填写审核意见')  # disabling needs a reason
+    with user.client:
+        box = next(e for e in ElementFilter(kind=ui.textarea, local_scope=False) if e.props.get('aria-label') == '审核意见')
+    box.set_value('单位已注销')
+    f.button(user, '停用').click()
+    await f.eventually(lambda: f.unit_get(unit_id).state == 'disabled')
+    assert security.resolve_session(operator_token) is None  # the unit's open sessions end at once
+    await user.open(f'/review/units/{unit_id}')
+    await user.should_see('已停用')
+    f.button(user, '启用').click()
+    await f.eventually(lambda: f.unit_get(unit_id).state == 'active')
