@@ -40,8 +40,9 @@ def register() -> None:
                     with ui.tab_panel(staff_tab):
                         _account_form(('reviewer', 'center'), target)
                 with ui.row().classes('w-full justify-center gap-6 pb-4'):
-                    ui.link('单位注册', '/register/unit')
-                    ui.link('个人注册', '/register/person')
+                    for label, path in (('单位注册', '/register/unit'), ('个人注册', '/register/person')):
+                        if path in auth.registered_paths:  # a link only to a page that exists
+                            ui.link(label, path)
             ui.label('主办：桂林市人才服务中心').classes('text-grey-6 text-sm mt-6')
 
     @app.get('/login/finish', include_in_schema=False)

@@ -2,7 +2,7 @@
 from nicegui import run, ui
 
 from components import forms
-from components.auth import request_ip
+from components.auth import registered_paths, request_ip
 from components.frame import SYSTEM_NAME, add_style
 from glrc_ui.services import units
 from glrc_ui.validators import FormErrors
@@ -13,6 +13,8 @@ HINTS = {'单位名称': '请填写单位全称', '操作人姓名': '负责人�
 
 
 def register() -> None:
+    registered_paths.add('/register/unit')
+
     @ui.page('/register/unit', title=f'单位注册 - {SYSTEM_NAME}')
     def register_unit():
         add_style()

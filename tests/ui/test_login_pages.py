@@ -31,7 +31,7 @@ async def failed_login_message(user: User, tab: str, identifier: str, password: 
 
 async def test_login_page_has_the_three_tabs_and_their_fields(user: User):
     await user.open('/login')
-    for label in ('单位用户', '个人用户', '管理人员', '单位注册', '个人注册'):
+    for label in ('单位用户', '个人用户', '管理人员', '单位注册'):  # 个人注册: see test_login_smoke
         await user.should_see(label)
     for tab in ('单位用户', '管理人员'):
         panel = f.tab_panel(user, tab)
