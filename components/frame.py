@@ -55,7 +55,7 @@ async def header_and_menu(actor: Actor, current_path: str) -> None:
 def session_watch() -> None:
     """An open tab notices an ended session without waiting for the next click. Created after the
     page is built: a timer makes NiceGUI answer the request before anything built after it."""
-    ui.timer(60, _check_alive)
+    ui.timer(60, _check_alive, immediate=False)
 
 
 def go_to(path: str):
