@@ -11,13 +11,13 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, context, run, storage, ui
 
 from glrc_ui import security
+from glrc_ui.http import client_ip
 from glrc_ui.services import audit
 from glrc_ui.services.audit import Actor
 
 log = logging.getLogger('glrc')
 # Paths registered through protected_page(); the menu shows only entries whose page exists.
 registered_paths: set[str] = set()
-PUBLIC_PATHS = {'/login', '/register/unit', '/register/person', '/healthz', '/logout'}
 SESSION_GONE = '登录已失效，请重新登录'
 ACTION_FAILED = '操作未能完成，请稍后重试；如多次出现，请联系市人才服务中心'
 
@@ -27,7 +27,7 @@ def request_ip() -> str | None:
         request = context.client.request
     except (RuntimeError, AttributeError):
         return None
-    return request.client.host if request is not None and request.client is not None else None
+    return client_ip(request)
 
 
 def _user_storage():

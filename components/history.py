@@ -1,9 +1,6 @@
 """The review history timeline (every stage, reviewer, organisation, opinion and time)."""
 from nicegui import ui
 
-ROLE_NAMES = {'unit': '单位', 'person': '个人', 'reviewer': '审核人员', 'center': '市人才服务中心'}
-
-
 def timeline(history: list[dict]) -> None:
     if not history:
         ui.label('暂无审核记录').classes('text-grey-6')

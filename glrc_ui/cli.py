@@ -8,9 +8,6 @@ from glrc_ui import backup, config
 from glrc_ui.backup import BackupError
 from glrc_ui.validators import ValidationError
 
-COMMANDS = ('create-staff', 'migrate', 'seed-demo', 'backup', 'restore')
-
-
 class CliError(Exception):
     pass
 

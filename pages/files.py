@@ -6,14 +6,14 @@ from fastapi.responses import FileResponse
 from nicegui import app, run
 
 from glrc_ui import security
+from glrc_ui.http import client_ip
 
 
 def register() -> None:
     @app.get('/files/{file_id}', include_in_schema=False)
     async def download(file_id: int, request: Request, inline: int = 0):
         token = app.storage.user.get('token')
-        ip = request.client.host if request.client else None
-        actor = await run.io_bound(security.resolve_session, token, ip=ip)
+        actor = await run.io_bound(security.resolve_session, token, ip=client_ip(request))
         if actor is None:
             raise HTTPException(status_code=401, detail='请先登录')
         if actor.must_change_password:

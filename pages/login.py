@@ -8,6 +8,7 @@ from nicegui import app, run, ui
 from components import auth, forms
 from components.frame import SYSTEM_NAME, add_style
 from glrc_ui import security
+from glrc_ui.http import client_ip
 from glrc_ui.security import LoginError
 from glrc_ui.services import accounts
 from glrc_ui.validators import ValidationError, phone_error
@@ -52,7 +53,7 @@ def register() -> None:
             return RedirectResponse('/login?msg=expired', status_code=303)
         old = app.storage.user.pop('token', None)
         if old:
-            await run.io_bound(security.end_session, old, 'replaced', request.client.host if request.client else None)
+            await run.io_bound(security.end_session, old, 'replaced', client_ip(request))
         request.session['id'] = str(uuid.uuid4())
         return RedirectResponse(f'/login/complete?n={n}', status_code=303)
 
@@ -70,7 +71,7 @@ def register() -> None:
     async def logout(request: Request):
         token = app.storage.user.pop('token', None)
         if token:
-            await run.io_bound(security.end_session, token, 'logout', request.client.host if request.client else None)
+            await run.io_bound(security.end_session, token, 'logout', client_ip(request))
         return RedirectResponse('/login', status_code=303)
 
 

@@ -1,7 +1,4 @@
 """Account actions: SMS login, staff creation, account settings (SPEC §3.1, §3.4, §8)."""
-import secrets
-import string
-
 from sqlmodel import Session, select
 
 from db.engine import session_scope
@@ -50,16 +47,6 @@ def login_code(phone: str, code: str, ip: str | None) -> tuple[str, Actor]:
         else:
             return security.start_session(s, user, ip, 'sms_code')
     raise LoginError(error)
-
-
-def random_password() -> str:
-    """A random password that meets the policy (resets and unit-created persons)."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        core = ''.join(secrets.choice(alphabet) for _ in range(10))
-        pwd = core + secrets.choice('@#%&*+') + secrets.choice(string.digits)
-        if validators.password_error(pwd) is None and any(c.isupper() for c in pwd) and any(c.islower() for c in pwd):
-            return pwd
 
 
 def create_staff(role: str, account: str, password: str, name: str, org_name: str | None = None,
