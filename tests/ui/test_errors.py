@@ -27,12 +27,7 @@ async def test_a_page_that_fails_shows_a_chinese_message_without_traceback(user:
 async def test_a_click_that_fails_says_so_in_chinese_and_keeps_the_input(user: User, monkeypatch, caplog):
     from glrc_ui.services import units
     _, account = f.unit_registered(41)
-    await user.open('/login')
-    await submit_login(user, '单位用户', account, PASSWORD)
-    await user.should_see('首页')
-    await f.settle()
-    await user.open('/unit/info')
-    await user.should_see('当前状态：')
+    await f.open_logged_in(user, account, tab='单位用户', path='/unit/info', expect='当前状态：')
 
     def broken(*_args, **_kwargs):
         raise RuntimeError('database exploded')

@@ -1,7 +1,7 @@
 """Review findings turned into tests: redirects, old-password guessing, avatar privacy, the password
 gate on downloads, and a page built for one account refusing events after another account logs in."""
 import pytest
-from nicegui import app
+from nicegui import app, storage
 from nicegui.testing import User
 
 from components.auth import safe_next
@@ -74,16 +74,11 @@ async def test_downloads_wait_for_the_forced_password_change(user: User):
 async def test_a_page_built_for_one_account_refuses_events_after_another_logs_in(user: User):
     unit_id, account = f.unit_registered(52)
     _, second = f.unit_registered(53)
-    await user.open('/login')
-    await submit_login(user, '单位用户', account, PASSWORD)
-    await user.should_see('首页')
-    await f.settle()
-    await user.open('/unit/info')
-    await user.should_see('当前状态：')
+    await f.open_logged_in(user, account, tab='单位用户', path='/unit/info', expect='当前状态：')
     await f.settle()
     token_b = f.login(second, roles=('unit',))
-    with user.client:
-        app.storage.user['token'] = token_b  # the same browser, another tab logged in as someone else
+    storage.request_contextvar.set(user.client.request)  # this browser's storage, as the page sees it
+    app.storage.user['token'] = token_b  # the same browser, another tab logged in as someone else
     f.fill(user, {'单位地址': '不该保存的地址'})
     f.button(user, '保存').click()
     await user.should_see('当前浏览器已登录其他账号，请刷新页面')
