@@ -1,14 +1,22 @@
-"""Audit entries for security events (SECURITY L1) and no secrets in logs or tables (L2)."""
+"""Audit entries for security events (SECURITY L1), no secrets in logs or tables (L2), and an audit
+log the database itself keeps append-only (L3)."""
 import logging
+import sqlite3
 
 import pytest
+from psycopg.errors import RaiseException
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
 
+from db.engine import get_engine, session_scope
+from db.models import StoredFile
 from glrc_ui import security
+from glrc_ui.errors import ValidationError
 from glrc_ui.security import LoginError
 from glrc_ui.services import accounts, files, sms
 from tests import factories as f
-from tests.factories import IP, NEW_PASSWORD, PASSWORD
-from tests.factories import TINY_PNG
+from tests.conftest import TEST_DB_URL
+from tests.factories import IP, NEW_PASSWORD, PASSWORD, TINY_PNG
 
 
 @pytest.fixture(autouse=True)
@@ -80,8 +88,10 @@ def test_logout_is_audited(fake_clock):
 def test_password_change_and_its_refusal_are_audited(fake_clock):
     user_id = f.staff('center_one')
     actor = security.resolve_session(f.login('center_one'), ip=IP)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError) as err:
         accounts.change_credentials(actor, 'Wrong#Old1', None, NEW_PASSWORD, NEW_PASSWORD)
+    assert (err.value.field, err.value.message) == ('原密码', '原密码不正确')
+    assert security.verify_password(PASSWORD, f.get_user(user_id).password_hash)  # nothing was changed
     refused = only('password_change')
     assert_complete(refused, user_id=user_id, account='center_one', role='center', at=fake_clock.now,
                     result='wrong_old_password')
@@ -118,7 +128,37 @@ def test_permission_denied_is_audited(fake_clock):
     assert_complete(only('permission_denied'), user_id=other_id, account='rev_one', role='reviewer',
                     at=fake_clock.now, result='denied')
     assert only('permission_denied').object == f'file:{stored["id"]}'
-    assert owner_id != other_id
+    assert f.audit_rows('file_download') == []  # nothing was handed out
+    # denied by the rule, not missing: the owner's file is there and was not deleted
+    with session_scope() as s:
+        row = s.get(StoredFile, stored['id'])
+        assert (row.uploaded_by, row.original_name, row.deleted_at) == (owner_id, 'a.png', None)
+
+
+# ---------------------------------------------------------------- L3
+
+def test_the_database_refuses_to_change_or_delete_audit_entries(fake_clock):
+    """L3: even plain SQL past the services cannot rewrite or remove the audit trail (DB trigger)."""
+    f.staff('center_one')
+    f.login('center_one')
+    with pytest.raises(LoginError):
+        f.login('center_one', 'Wrong#Pass1')
+
+    def snapshot():
+        return [(r.id, r.at, r.user_id, r.account, r.event, r.object, r.result) for r in f.audit_rows()]
+    before = snapshot()
+    assert {'login', 'login_failed'} <= {row[4] for row in before}  # rows to refuse changing
+    for sql in ("UPDATE audit_log SET result = 'ok', account = 'someone_else'", 'DELETE FROM audit_log'):
+        with pytest.raises(DBAPIError) as err:
+            with get_engine().begin() as conn:
+                conn.execute(text(sql))
+        refusal = err.value.orig
+        if TEST_DB_URL:  # RAISE EXCEPTION in the trigger function: SQLSTATE P0001 raise_exception
+            assert (type(err.value), type(refusal), refusal.sqlstate) == (ProgrammingError, RaiseException, 'P0001')
+        else:  # RAISE(ABORT, …) in the trigger: a constraint error
+            assert (type(err.value), type(refusal)) == (IntegrityError, sqlite3.IntegrityError)
+        assert str(refusal).splitlines()[0] == 'audit log is append-only', sql
+    assert snapshot() == before
 
 
 # ---------------------------------------------------------------- L2
@@ -143,7 +183,6 @@ def test_no_password_code_or_phone_in_logs_or_tables(fake_clock, monkeypatch, ca
     accounts.login_code(phone, code, IP)
     actor = security.resolve_session(token, ip=IP)
     accounts.change_credentials(actor, PASSWORD, None, NEW_PASSWORD, NEW_PASSWORD)
-    from db.engine import session_scope
     with session_scope() as s:
         sms.send_message(s, phone, '【桂林市人才服务】您的申报已通过审核。', 'notice')
     assert f.get_user(user_id).must_change_password is False

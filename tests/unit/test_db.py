@@ -1,8 +1,10 @@
 """The database keeps what it is given (SECURITY R1, R6): pragmas, foreign keys, UTC, transactions."""
+import sqlite3
+from contextlib import ExitStack, closing
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import IntegrityError
 
 from db.engine import get_engine, session_scope
@@ -13,33 +15,57 @@ from tests.conftest import TEST_DB_URL
 
 
 def test_engine_is_the_configured_database():
-    dialect = get_engine().dialect.name
+    """The engine the services use is connected to the database the settings name (not a default)."""
+    url = get_engine().url
     if TEST_DB_URL:
-        assert dialect == 'postgresql'
+        assert url.get_backend_name() == 'postgresql'
         assert config.current().database_url == TEST_DB_URL
+        assert (url.host, url.port, url.database) == (make_url(TEST_DB_URL).host, make_url(TEST_DB_URL).port,
+                                                      make_url(TEST_DB_URL).database)
     else:
-        assert dialect == 'sqlite'
-        assert str(config.current().data_dir) in config.current().database_url
+        assert url.get_backend_name() == 'sqlite'
+        assert url.database == str(config.current().data_dir / 'glrc.sqlite3')
 
 
-def test_sqlite_pragmas_are_durable_or_postgres_is_used():
-    """R1 on SQLite: WAL, synchronous=FULL, foreign keys on, a busy timeout; read back from pooled
-    connections. On PostgreSQL durability is the server's setting: the dialect is what is checked."""
+def test_every_connection_is_durable():
+    """R1 on SQLite: WAL, synchronous=FULL, foreign keys on and a real busy timeout, read back from
+    several connections the pool holds at once (not the same pooled connection three times), and WAL
+    recorded in the database file itself. On PostgreSQL durability is the server's: fsync, full page
+    writes and synchronous commit must be on for the app's own connections."""
     engine = get_engine()
-    if TEST_DB_URL:
-        assert engine.dialect.name == 'postgresql'
-        return
-    assert engine.dialect.name == 'sqlite'
-    for _ in range(3):   # every connection the pool hands out, not only the first
-        with engine.connect() as conn:
-            assert conn.exec_driver_sql('PRAGMA journal_mode').scalar().lower() == 'wal'
-            assert conn.exec_driver_sql('PRAGMA synchronous').scalar() == 2           # FULL
-            assert conn.exec_driver_sql('PRAGMA foreign_keys').scalar() == 1
-            assert conn.exec_driver_sql('PRAGMA busy_timeout').scalar() > 0
+    with ExitStack() as stack:
+        # raw pooled connections: configured by the pool's connect hook, no BEGIN IMMEDIATE taken
+        conns = [stack.enter_context(closing(engine.raw_connection())) for _ in range(3)]
+        assert len({id(c.dbapi_connection) for c in conns}) == 3
+        for conn in conns:
+            def read(sql: str, conn=conn):
+                cur = conn.cursor()
+                try:
+                    cur.execute(sql)
+                    return cur.fetchone()[0]
+                finally:
+                    cur.close()
+            if TEST_DB_URL:
+                assert engine.dialect.name == 'postgresql'
+                settings = {name: read(f'SHOW {name}') for name in ('fsync', 'full_page_writes', 'synchronous_commit')}
+                assert settings == {'fsync': 'on', 'full_page_writes': 'on', 'synchronous_commit': 'on'}
+            else:
+                assert read('PRAGMA journal_mode').lower() == 'wal'
+                assert read('PRAGMA synchronous') == 2           # FULL
+                assert read('PRAGMA foreign_keys') == 1
+                # long enough for a writer to wait out another writer's transaction instead of failing
+                assert read('PRAGMA busy_timeout') >= 5000
+    if not TEST_DB_URL:
+        path = engine.url.database
+        raw = sqlite3.connect(path)  # a connection without the app's pragmas sees the file's own mode
+        try:
+            assert raw.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
+        finally:
+            raw.close()
 
 
 def test_foreign_keys_are_enforced():
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match=r'(?i)foreign key'):  # not any other constraint
         with session_scope() as s:
             s.add(AuthSession(token_hash='0' * 64, user_id=987654))
 
