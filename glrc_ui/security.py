@@ -2,23 +2,29 @@
 import hashlib
 import secrets
 import threading
-from collections import defaultdict, deque
-from datetime import timedelta
+import types
+from datetime import datetime, timedelta
 
+import limits.storage.memory
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
 from passlib.context import CryptContext
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.engine import session_scope
-from db.models import AuthSession, User
+from db.models import AuthSession, User, saved_id
 from glrc_ui import clock, config
+from glrc_ui.actor import Actor
+from glrc_ui.errors import NotFound, PermissionDenied
 from glrc_ui.services import audit
-from glrc_ui.services.audit import Actor
 
 PWD = CryptContext(schemes=['argon2'], argon2__type='ID')
 MAX_FAILURES = 5
 LOCK_MINUTES = 30
 IP_WINDOW = timedelta(minutes=10)
 IP_MAX_FAILURES = 30
+MAX_TRACKED_KEYS = 200_000        # per throttle; ~100 000 addresses active at once
 STAFF_ROLES = ('reviewer', 'center')
 
 LOGIN_FAILED = '账号或密码错误，连续 5 次错误将锁定 30 分钟'
@@ -42,6 +48,14 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
 
 
+def verify_and_update(password: str, password_hash: str) -> tuple[bool, str | None]:
+    """(password right?, new hash when the stored one was made with other parameters than PWD's now)."""
+    try:
+        return PWD.verify_and_update(password, password_hash)
+    except (ValueError, TypeError):
+        return False, None
+
+
 # A hash to verify against when the account does not exist, so both paths cost the same.
 _DUMMY_HASH: str | None = None
 
@@ -53,46 +67,65 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
+class _AppClockTime(types.ModuleType):
+    """Stands in for the `time` module inside limits' memory storage (the library takes no clock), so
+    its windows and key expiries follow glrc_ui.clock, which tests move by hand. That module calls
+    only time.time()."""
+
+    def __init__(self) -> None:
+        super().__init__('glrc_ui.security.app_clock_time')
+
+    @staticmethod
+    def time() -> float:
+        return clock.now().timestamp()
+
+
+limits.storage.memory.time = _AppClockTime()
+
+
 class IpThrottle:
-    """Events per client address in a sliding window; loose enough for an office behind one NAT."""
+    """At most `limit` events per client address in a sliding window; loose enough for an office behind
+    one NAT. The counting is the `limits` library's sliding-window counter in memory (one process per
+    data dir, see README), whose keys expire two windows after their last event."""
 
-    def __init__(self, window: timedelta = IP_WINDOW, limit: int = IP_MAX_FAILURES) -> None:
-        self._failures: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self.window, self.limit = window, limit
-
-    def _trim(self, ip: str):
-        q = self._failures[ip]
-        limit = clock.now() - self.window
-        while q and q[0] < limit:
-            q.popleft()
-        return q
+    def __init__(self, window: timedelta = IP_WINDOW, limit: int = IP_MAX_FAILURES,
+                 max_keys: int = MAX_TRACKED_KEYS) -> None:
+        self.window, self.limit, self.max_keys = window, limit, max_keys
+        self._item = RateLimitItemPerSecond(limit, int(window.total_seconds()))
+        self._storage = MemoryStorage()
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
 
     def blocked(self, ip: str | None) -> bool:
-        with self._lock:
-            return bool(ip) and len(self._trim(ip)) >= self.limit
+        """True when the address already has `limit` events in the window (counts nothing)."""
+        if not ip:
+            return False
+        return not self._limiter.test(self._item, ip)
 
     def fail(self, ip: str | None) -> None:
+        """Count one event (one past the limit is not counted: the address is blocked either way)."""
         if ip:
-            with self._lock:
-                self._trim(ip).append(clock.now())
+            self._bound()
+            self._limiter.hit(self._item, ip)
 
     def hit(self, ip: str | None) -> bool:
         """Count one event; True when the address is already over its limit (the event is refused)."""
         if not ip:
             return False
-        with self._lock:
-            q = self._trim(ip)
-            if len(q) >= self.limit:
-                return True
-            q.append(clock.now())
-            if len(self._failures) > 100_000:
-                self._failures.clear()
-            return False
+        self._bound()
+        return not self._limiter.hit(self._item, ip)
 
     def clear(self) -> None:
-        with self._lock:
-            self._failures.clear()
+        self._storage.reset()
+
+    def tracked(self) -> int:
+        """Counters held in memory now (two per active address: this window and the previous one)."""
+        return len(self._storage.expirations)   # the storage's own expiry table: limits has no public count
+
+    def _bound(self) -> None:
+        # Expiry bounds memory by the traffic of 20 minutes; a flood of distinct addresses beyond the
+        # cap forgets every counter rather than the process's memory (as the hand-written one did).
+        if self.tracked() >= self.max_keys:
+            self._storage.reset()
 
 
 ip_throttle = IpThrottle()
@@ -106,7 +139,7 @@ class GhostAccounts:
     """Counts failures for accounts that do not exist, so they answer exactly like real ones (A4)."""
 
     def __init__(self) -> None:
-        self._state: dict[str, tuple[int, object]] = {}
+        self._state: dict[str, tuple[int, datetime | None]] = {}
         self._lock = threading.Lock()
 
     def fail(self, identifier: str) -> str:
@@ -151,15 +184,16 @@ def effective_status(s: Session, user: User) -> str:
 
 def _find_login(session: Session, roles: tuple[str, ...], identifier: str) -> User | None:
     identifier = identifier.strip()
-    column = User.phone if roles == ('person',) else User.account
-    return session.exec(select(User).where(column == identifier, User.role.in_(roles))).first()
+    column = col(User.phone) if roles == ('person',) else col(User.account)
+    return session.exec(select(User).where(column == identifier, col(User.role).in_(roles))).first()
 
 
 def login_password(roles: tuple[str, ...], identifier: str, password: str, ip: str | None) -> tuple[str, Actor]:
     """Check a password login. Returns (session token, actor) or raises LoginError with the message to show.
 
     The slow hash check runs outside any transaction (no write lock held while hashing); the
-    counters are then updated on the locked user row, so parallel guesses cannot lose a count."""
+    counters are then updated on the locked user row, so parallel guesses cannot lose a count. A hash
+    made with older argon2 parameters is replaced on that row by one made with the current ones."""
     if ip_throttle.blocked(ip):
         audit.record_now('login_throttled', ip=ip, account=identifier[:64], result='denied')
         raise LoginError(LOGIN_THROTTLED)
@@ -167,11 +201,17 @@ def login_password(roles: tuple[str, ...], identifier: str, password: str, ip: s
         user = _find_login(s, roles, identifier)
         user_id, stored_hash = (user.id, user.password_hash) if user else (None, None)
         locked = bool(user and user.locked_until and user.locked_until > clock.now())
-    ok = verify_password(password, stored_hash if stored_hash and not locked else _dummy_hash()) and not locked
+    ok, new_hash = verify_and_update(password, stored_hash if stored_hash and not locked else _dummy_hash())
+    ok = ok and not locked
     with session_scope() as s:
         user = lock_user(s, user_id) if user_id else None
         error = _record_attempt(s, user, identifier, ok, ip)
         if error is None:
+            assert user is not None   # _record_attempt refuses an unknown account
+            # old argon2 parameters: the same password under the current ones, unless the row got a
+            # newer hash while we were hashing (a password change, a parallel login's rehash)
+            if new_hash and user.password_hash == stored_hash:
+                user.password_hash = new_hash
             return start_session(s, user, ip, 'password')
     # the failure counters and audit entries above are committed before the error is raised
     raise LoginError(error)
@@ -180,6 +220,25 @@ def login_password(roles: tuple[str, ...], identifier: str, password: str, ip: s
 def lock_user(s: Session, user_id: int) -> User:
     """The user row, locked until the transaction ends (PostgreSQL; SQLite writers are serialised)."""
     return s.exec(select(User).where(User.id == user_id).with_for_update()).one()
+
+
+def user_id_of(actor: Actor) -> int:
+    """The acting user's id, for what only a logged-in user may do (an anonymous actor has none)."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    return actor.user_id
+
+
+def own_user(s: Session, actor: Actor) -> User:
+    """The acting user's own row."""
+    return user_row(s, user_id_of(actor))
+
+
+def user_row(s: Session, user_id: int) -> User:
+    user = s.get(User, user_id)
+    if user is None:
+        raise NotFound('账号不存在')
+    return user
 
 
 def _record_attempt(s: Session, user: User | None, identifier: str, ok: bool, ip: str | None) -> str | None:
@@ -221,7 +280,7 @@ def start_session(s: Session, user: User, ip: str | None, method: str) -> tuple[
     user.last_login_at = clock.now()
     s.add(user)
     token = secrets.token_urlsafe(32)
-    s.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, ip=ip))
+    s.add(AuthSession(token_hash=_token_hash(token), user_id=saved_id(user), ip=ip))
     actor = actor_of(user, ip, s)
     audit.record(s, 'login', actor=actor, obj=f'user:{user.id}', detail=method)
     return token, actor
@@ -282,7 +341,7 @@ def end_session(token: str | None, reason: str = 'logout', ip: str | None = None
 
 def end_all_sessions(s: Session, user_id: int, reason: str) -> int:
     """Revoke every open session of a user (password/account change, disable, reset)."""
-    rows = s.exec(select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))).all()
+    rows = s.exec(select(AuthSession).where(AuthSession.user_id == user_id, col(AuthSession.revoked_at).is_(None))).all()
     for row in rows:
         row.revoked_at, row.revoked_reason = clock.now(), reason
         s.add(row)
