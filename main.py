@@ -2,7 +2,7 @@
 import os
 import sys
 
-from nicegui import app, ui
+from nicegui import app, background_tasks, ui
 
 from glrc_ui import cli
 
@@ -11,11 +11,12 @@ def serve() -> None:
     settings = cli.prepare()
     from nicegui import storage
 
+    import pages
     from glrc_ui import config, http
     from glrc_ui.services import files
-    import pages
 
     files.sweep_orphans()
+    app.on_startup(lambda: background_tasks.create(_sweep_regularly(), name='upload-sweeper'))
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         storage.Storage.path = (settings.data_dir / 'nicegui').resolve()
         app.storage = storage.Storage()
@@ -36,6 +37,22 @@ def serve() -> None:
            storage_secret=config.secret(settings, 'storage'), reload=False, show=False,
            favicon='🏛', session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies},
            gzip_middleware_factory=http.gzip_except_files, endpoint_documentation='none', reconnect_timeout=10)
+
+
+async def _sweep_regularly() -> None:
+    """Replaced and removed uploads lose their bytes once their grace period is over."""
+    import asyncio
+    import logging
+
+    from nicegui import run
+
+    from glrc_ui.services import files
+    while True:
+        await asyncio.sleep(600)
+        try:
+            await run.io_bound(files.sweep_orphans)
+        except Exception:
+            logging.getLogger('glrc').exception('upload sweeper failed')
 
 
 if __name__ in {'__main__', '__mp_main__'}:

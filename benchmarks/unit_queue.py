@@ -1,4 +1,4 @@
-"""Benchmark of the 单位注册审核 queue (glrc_ui.services.units.queue) on a realistic volume.
+"""Benchmark of the 单位注册审核 queue (glrc_ui.services.unit_review.queue) on a realistic volume.
 
     python benchmarks/unit_queue.py                       # SQLite in a temporary data dir
     python benchmarks/unit_queue.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
@@ -10,7 +10,7 @@ It bulk-inserts --units units (default 5000) spread over the 28 seeded 审核机
 unit machine, with their operators and review records (SQLAlchemy Core, not the slow service path),
 then for a reviewer (the busiest org) and for the center, and for each filter (status, keyword, credit
 code, date range, sort by name, a deep page) prints the query plans of the queue's two statements
-(count and page) and the median / p95 time of units.queue(...) over --runs runs (default 50).
+(count and page) and the median / p95 time of unit_review.queue(...) over --runs runs (default 50).
 Plans that scan the whole unit table are marked with  <-- FULL SCAN.
 """
 import argparse
@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from stdnum.cn import uscc  # noqa: E402
+from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy.engine import make_url
+from stdnum.cn import uscc
 
 STATE_WEIGHTS = {'registered': 10, 'pending_org': 15, 'pending_center': 10, 'returned': 10, 'active': 50,
                  'disabled': 5}
@@ -181,8 +181,8 @@ def one_line(sql: str) -> str:
 def run_backend(label: str, n_units: int, runs: int, analyze: bool) -> None:
     from db.engine import get_engine
     from glrc_ui import cli
-    from glrc_ui.services import units
-    from glrc_ui.services.audit import Actor
+    from glrc_ui.actor import Actor
+    from glrc_ui.services import unit_review
     cli.prepare()
     engine = get_engine()
     print(f'\n{"=" * 100}\n{label}: {engine.url.render_as_string(hide_password=True)}\n{"=" * 100}')
@@ -205,18 +205,18 @@ def run_backend(label: str, n_units: int, runs: int, analyze: bool) -> None:
     for who, actor in actors.items():
         for case, kwargs in cases(facts):
             with Capture(engine) as cap:
-                rows, total = units.queue(actor, **kwargs)
+                rows, total = unit_review.queue(actor, **kwargs)
             print(f'\n--- {who} | {case} | total={total}, page rows={len(rows)}')
-            for name, (statement, params) in zip(('count', 'page'), cap.statements[:2]):
+            for name, (statement, params) in zip(("count", "page"), cap.statements[:2], strict=False):
                 print(f'  [{name}] {one_line(statement)}')
                 for line in explain(engine, statement, params):
                     print(f'      {line}')
             for _ in range(3):
-                units.queue(actor, **kwargs)
+                unit_review.queue(actor, **kwargs)
             times = []
             for _ in range(runs):
                 started = time.perf_counter()
-                units.queue(actor, **kwargs)
+                unit_review.queue(actor, **kwargs)
                 times.append((time.perf_counter() - started) * 1000)
             median, p95 = statistics.median(times), statistics.quantiles(times, n=20)[18]
             print(f'  timing over {runs} runs: median {median:.2f} ms, p95 {p95:.2f} ms')

@@ -1,6 +1,7 @@
 """Engine per database URL, SQLite pragmas, session_scope() and migrations."""
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import event
@@ -8,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 _engine: Engine | None = None
+_read_engine: Engine | None = None
 _url: str | None = None
 
 SQLITE_PRAGMAS = (
@@ -28,13 +30,14 @@ def _sqlite_on_connect(dbapi_conn, _record) -> None:
 
 
 def _sqlite_on_begin(conn) -> None:
-    # IMMEDIATE: a writer waits on busy_timeout at BEGIN instead of failing later on upgrade.
-    conn.exec_driver_sql('BEGIN IMMEDIATE')
+    # Writers BEGIN IMMEDIATE: they wait on busy_timeout at BEGIN instead of failing later on upgrade.
+    # Readers (read_scope) BEGIN DEFERRED: in WAL mode they never wait for a writer.
+    conn.exec_driver_sql('BEGIN' if conn.get_execution_options().get('glrc_read') else 'BEGIN IMMEDIATE')
 
 
 def init_engine(url: str) -> Engine:
     """Create (or replace) the process-wide engine for this URL."""
-    global _engine, _url
+    global _engine, _read_engine, _url
     if _engine is not None:
         _engine.dispose()
     if url.startswith('sqlite'):
@@ -44,31 +47,70 @@ def init_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     _engine, _url = engine, url
+    _read_engine = engine.execution_options(glrc_read=True)
     return engine
 
 
 def get_engine() -> Engine:
     if _engine is None:
-        from glrc_ui import config
-        init_engine(config.current().database_url)
+        raise RuntimeError('init_engine(url) must run first (cli.prepare does it)')
     return _engine
+
+
+_open: ContextVar[tuple[Session, bool] | None] = ContextVar('glrc_open_session', default=None)
 
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error.
+    """One write transaction (SQLite: BEGIN IMMEDIATE): commit on success, roll back on any error.
 
-    Side effects outside the database (e.g. the SMS outbox file) register a callable in
-    session.info['after_commit']; they run only once the transaction has committed."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    Called while a transaction is already open in this thread, it joins that transaction instead of
+    opening a second one, so services compose: the outermost scope commits. A write inside an open
+    read transaction is a programming error (SQLite could not upgrade it safely) and raises.
+
+    Side effects outside the database register a callable in session.info['after_commit'] (run once
+    the outermost transaction has committed) or session.info['after_rollback'] (e.g. remove a file
+    that was moved into place for a row that is not kept)."""
+    with _scope(write=True) as session:
+        yield session
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A read-only transaction: no write lock on SQLite (deferred BEGIN); joins any open transaction."""
+    with _scope(write=False) as session:
+        yield session
+
+
+@contextmanager
+def _scope(write: bool) -> Iterator[Session]:
+    current = _open.get()
+    if current is not None:
+        session, writing = current
+        if write and not writing:
+            raise RuntimeError('session_scope() inside read_scope(): open the write transaction first')
+        yield session
+        return
+    engine = get_engine() if write else _read_engine
+    with Session(engine, expire_on_commit=False) as session:
+        token = _open.set((session, write))
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
+            _open.reset(token)
+            for action in session.info.pop('after_rollback', []):
+                action()
             raise
+        _open.reset(token)
+        session.info.pop('after_rollback', None)
         for action in session.info.pop('after_commit', []):
             action()
+
+
+def in_transaction() -> bool:
+    return _open.get() is not None
 
 
 def migrate(url: str | None = None) -> None:

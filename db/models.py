@@ -1,14 +1,26 @@
 """SQLModel tables. Times are timezone-aware UTC. Each change of schema is an Alembic migration."""
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from glrc_ui.clock import now
+from db.clock import now
 
 ROLES = ('unit', 'person', 'reviewer', 'center')
 ROLE_LABELS = {'unit': '单位用户', 'person': '个人用户', 'reviewer': '审核人员', 'center': '市人才服务中心'}
 ORG_KINDS = {'district': '城区/县', 'department': '主管部门'}
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def saved_id(row: _Row) -> int:
+    """The id of a row loaded from the database, or added and flushed: the database has set it by then
+    (`id` is optional only so that a new row can be built before it is inserted)."""
+    assert row.id is not None, f'{type(row).__name__} has no id yet: flush it first'
+    return row.id
 
 
 class Org(SQLModel, table=True):
@@ -132,7 +144,7 @@ ALLOCATIONS = {'district': '城区', 'department': '主管部门'}
 
 
 class Unit(SQLModel, table=True):
-    """An employer (单位); its state follows the unit machine of glrc_ui/workflow.py."""
+    """An employer (单位); its state follows the unit machine (glrc_ui/services/units.py)."""
     __table_args__ = (
         Index('ix_unit_org_state_submitted', 'org_id', 'state', 'submitted_at'),
         Index('ix_unit_state_submitted', 'state', 'submitted_at'),
@@ -172,4 +184,5 @@ class ReviewRecord(SQLModel, table=True):
     org_id: int | None = Field(default=None)
     org_name: str | None = Field(default=None, max_length=100)
     opinion: str | None = Field(default=None, sa_column=Column(Text))
+    data: str | None = Field(default=None, sa_column=Column(Text))   # JSON of the values entered with it
     at: datetime = Field(default_factory=now)

@@ -91,7 +91,15 @@ def _digest(path: Path) -> dict:
 
 
 def _sqlite_path(settings: Settings) -> Path:
-    return Path(make_url(settings.database_url).database).resolve()
+    return Path(_database_name(settings.database_url)).resolve()
+
+
+def _database_name(url: str) -> str:
+    """The database (SQLite: file path) named in the URL; a URL without one cannot be backed up."""
+    name = make_url(url).database
+    if not name:
+        raise BackupError(f'数据库地址中没有数据库名：{make_url(url).render_as_string(hide_password=True)}')
+    return name
 
 
 def _sqlite_backup(source: Path, target: Path) -> None:
@@ -125,7 +133,7 @@ def _run(cmd: list[str], env: dict) -> None:
 
 def _pg_dump(url: str, target: Path) -> None:
     args, env = _pg_args(url)
-    _run(['pg_dump', *args, '--format=custom', '--no-owner', '--file', str(target), make_url(url).database], env)
+    _run(['pg_dump', *args, '--format=custom', '--no-owner', '--file', str(target), _database_name(url)], env)
 
 
 def _pg_restore(url: str, source: Path) -> None:
@@ -135,4 +143,4 @@ def _pg_restore(url: str, source: Path) -> None:
         raise BackupError('只能恢复到空的 PostgreSQL 数据库（当前数据库中已有数据表）')
     engine.dispose()
     args, env = _pg_args(url)
-    _run(['pg_restore', *args, '--no-owner', '--exit-on-error', '--dbname', make_url(url).database, str(source)], env)
+    _run(['pg_restore', *args, '--no-owner', '--exit-on-error', '--dbname', _database_name(url), str(source)], env)

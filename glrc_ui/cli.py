@@ -6,7 +6,8 @@ from pathlib import Path
 from db import engine
 from glrc_ui import backup, config
 from glrc_ui.backup import BackupError
-from glrc_ui.validators import ValidationError
+from glrc_ui.errors import ValidationError
+
 
 class CliError(Exception):
     pass
@@ -17,7 +18,9 @@ def prepare() -> config.Settings:
     settings = config.reset()
     engine.init_engine(settings.database_url)
     engine.migrate()
+    from glrc_ui import entities
     from glrc_ui.services import orgs
+    entities.register_all()
     orgs.seed()
     return settings
 

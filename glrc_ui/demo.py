@@ -3,10 +3,10 @@ from sqlmodel import select
 from stdnum.cn import uscc
 
 from db.engine import session_scope
-from db.models import Org, Unit, User
+from db.models import Org, Unit, User, saved_id
 from glrc_ui import security, workflow
 from glrc_ui.pdf import simple_pdf
-from glrc_ui.services import accounts, units
+from glrc_ui.services import accounts, unit_review, units
 
 DEMO_PASSWORD = 'Glrc@2026demo'
 STAFF = [
@@ -55,7 +55,7 @@ def seed() -> list[str]:
             _demo_unit(n, account, name, unit_type, org, state)
     lines = [f'演示账号（密码均为 {DEMO_PASSWORD}）：']
     lines += [f'  管理人员  {account:<16} {name}' for _, account, name, _, _ in STAFF]
-    lines += [f'  单位用户  {account:<16} {name}（{workflow.UNIT_STATES[state]}）'
+    lines += [f'  单位用户  {account:<16} {name}（{units.MACHINE.label(state)}）'
               for account, name, _, _, state in UNITS]
     return lines
 
@@ -87,7 +87,7 @@ def _demo_unit(n: int, account: str, name: str, unit_type: str, org_name: str, s
     for action in PATHS[state]:
         with session_scope() as s:
             unit = s.exec(select(Unit).where(Unit.credit_code == credit_code(n))).one()
-            unit_id, version = unit.id, unit.version
+            unit_id, version = saved_id(unit), unit.version
         if action == 'submit':
             units.submit(unit_actor, version)
         elif action == 'disable':
@@ -96,4 +96,4 @@ def _demo_unit(n: int, account: str, name: str, unit_type: str, org_name: str, s
             workflow.apply('unit', unit_id, 'return_', _actor('center_staff'), version,
                            '营业执照图片不清晰，请重新上传清晰的扫描件')
         else:
-            units.review(_actor(next(approvals)), unit_id, 'approve', version, '材料齐全，同意')
+            unit_review.review(_actor(next(approvals)), unit_id, 'approve', version, '材料齐全，同意')

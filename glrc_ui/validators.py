@@ -11,15 +11,6 @@ ACCOUNT_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]{3,31}$')
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
 
-class ValidationError(Exception):
-    """Bad input on one field: `field` names the form label, `message` is shown next to it."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 def phone_error(value: str | None) -> str | None:
     value = (value or '').strip()
     if not value:
@@ -132,14 +123,6 @@ def mask_id(id_number: str | None) -> str:
     if not id_number or len(id_number) < 18:
         return id_number or ''
     return f'{id_number[:6]}********{id_number[-4:]}'
-
-
-class FormErrors(Exception):
-    """Several bad fields at once: {label: message}. Shown next to each field."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__('；'.join(f'{k}：{v}' for k, v in errors.items()))
-        self.errors = errors
 
 
 LANDLINE_OR_MOBILE_RE = re.compile(r'^(0\d{2,3}-?\d{7,8}(-\d{1,6})?|1[3-9]\d{9})$', re.ASCII)

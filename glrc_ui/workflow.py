@@ -1,200 +1,352 @@
-"""The state machines as data (SPEC §2) and the one entry point that applies a transition.
+"""The workflow engine (SPEC §2): state machines as data and the one place where a state changes.
 
-A transition = state change + review record + audit entry + notifications, in one transaction,
-guarded by an expected version so that concurrent clicks yield exactly one transition."""
-from collections.abc import Callable
+A machine declares its states (label, colour, final, editable by the owner, the owner's next step)
+and its transitions (action, source, target, role, scope rule, guards, effects, flags). Review chains
+are declared as stages: each stage generates its 通过 / 退回修改 / 不予通过 transitions, so a new stage
+(e.g. 公示) is one more entry. An Entity binds a machine to its table and to the rules only the owning
+service knows (who is in scope, who owns the item, which organisation acts); services register their
+entity at start-up (glrc_ui.services.register_entities).
+
+fire() = state change + review record (with the data the actor entered) + audit entry + effects +
+notifications, in the caller's transaction, guarded by an expected version so that concurrent clicks
+yield exactly one transition."""
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from db.engine import session_scope
-from db.models import Org, ReviewRecord, User
+from db.engine import read_scope, session_scope
+from db.models import ReviewRecord
 from glrc_ui import clock
-from glrc_ui.services import audit
-from glrc_ui.services.audit import Actor
+from glrc_ui.actor import Actor
+from glrc_ui.errors import ConflictError, FormErrors, NotFound, PermissionDenied, WorkflowError
+from glrc_ui.services import audit, notifications, sms
 
-CONFLICT = '已被他人处理，请刷新后查看最新状态'
+__all__ = ['Actor', 'ConflictError', 'DataField', 'Entity', 'Machine', 'Stage', 'State', 'Transition',
+           'WorkflowError', 'apply', 'available', 'fire', 'history', 'record_creation', 'register', 'entity']
+
+CONFLICT = ConflictError.default
+OPINION_MAX = 1000
+Guard = Callable[[Session, Any], 'str | None']          # (session, item) -> message when blocked
+Effect = Callable[[Session, Any, Actor, dict], None]     # (session, item, actor, data)
 
 
-class WorkflowError(Exception):
-    """A transition that may not happen; the message is for the user."""
+@dataclass(frozen=True)
+class State:
+    label: str
+    color: str = 'grey'
+    final: bool = False
+    owner_editable: bool = False      # the owner may change the item's fields in this state
+    next_step: str = ''               # what the owner is told to do next (首页)
+    queued: bool = True               # listed in review queues (False: not yet submitted)
 
 
-class ConflictError(WorkflowError):
-    pass
+@dataclass(frozen=True)
+class DataField:
+    """A value the actor enters with a transition (e.g. the center's 认定层次); kept on the record."""
+    name: str
+    label: str
+    choices: tuple[str, ...] = ()
+    required: bool = True
+
+    def check(self, value: Any) -> str | None:
+        value = value.strip() if isinstance(value, str) else value
+        if value in (None, ''):
+            return f'请选择{self.label}' if self.choices else f'请填写{self.label}' if self.required else None
+        if self.choices and value not in self.choices:
+            return f'{self.label}不正确'
+        return None
 
 
 @dataclass(frozen=True)
 class Transition:
-    action: str                 # verb: submit, approve, return_, reject, withdraw, disable, enable
+    action: str                         # verb: submit, approve, return_, reject, withdraw, disable, enable
     source: str
     target: str
-    role: str                   # the role that may fire it
-    label: str                  # the button
-    stage: str | None = None    # scope rule the actor must pass (see Entity.in_scope)
+    role: str                           # the role that may fire it
+    label: str                          # the button
+    scope: str                          # name of the entity's scope rule the actor must pass
     needs_opinion: bool = False
     admin_only: bool = False
-    guard: str | None = None    # name in GUARDS: fn(session, item) -> message when blocked
-    notify: bool = True         # tell the owner (in-app and SMS)
+    self_approval: bool = False         # the item's owner may fire it (submit, withdraw)
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    fields: tuple[DataField, ...] = ()  # data the actor enters, validated here, kept on the record
+    notify_owner: bool = True           # in-app message to the owner
+    sms_owner: bool = False             # and an SMS
+    notify_next: bool = False           # in-app message to whoever acts at the target state
+    batch: bool = False                 # may be fired for many items at once (批量通过)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One review step: items in `state` wait for `role` within `scope`."""
+    state: str
+    label: str                          # state label, e.g. 待城区/主管部门审核
+    role: str
+    scope: str
+    next_step: str = ''
+    approve_fields: tuple[DataField, ...] = ()
+    approve_effects: tuple[Effect, ...] = ()
+    color: str = 'blue'
 
 
 @dataclass
 class Machine:
     name: str
-    states: dict[str, str]
+    states: dict[str, State]
     transitions: list[Transition]
+    stages: tuple[Stage, ...] = ()
 
     def __post_init__(self) -> None:
         for t in self.transitions:
-            assert t.source in self.states and t.target in self.states, t
+            if t.source not in self.states or t.target not in self.states:
+                raise ValueError(f'{self.name}: transition {t.action} {t.source}->{t.target} names an unknown state')
+
+    @classmethod
+    def staged(cls, name: str, states: dict[str, State], stages: Sequence[Stage], *, approved: str,
+               returned: str | None = None, rejected: str | None = None, notify_next: bool = False,
+               sms_owner: bool = False, extra: Sequence[Transition] = ()) -> 'Machine':
+        """A machine whose review chain is `stages`: each stage approves to the next (the last to
+        `approved`), returns to `returned` and rejects to `rejected` (when given)."""
+        states = dict(states)
+        transitions = list(extra)
+        for i, stage in enumerate(stages):
+            states.setdefault(stage.state, State(stage.label, stage.color, next_step=stage.next_step))
+            target = stages[i + 1].state if i + 1 < len(stages) else approved
+            last = i + 1 == len(stages)
+            transitions.append(Transition('approve', stage.state, target, stage.role, '通过', stage.scope,
+                                          fields=stage.approve_fields, effects=stage.approve_effects,
+                                          notify_next=notify_next and not last, sms_owner=sms_owner,
+                                          batch=not stage.approve_fields))
+            if returned:
+                transitions.append(Transition('return_', stage.state, returned, stage.role, '退回修改', stage.scope,
+                                              needs_opinion=True, sms_owner=sms_owner))
+            if rejected:
+                transitions.append(Transition('reject', stage.state, rejected, stage.role, '不予通过', stage.scope,
+                                              needs_opinion=True, sms_owner=sms_owner))
+        return cls(name, states, transitions, tuple(stages))
+
+    @property
+    def actions(self) -> set[str]:
+        return {t.action for t in self.transitions}
 
     def label(self, state: str) -> str:
-        return self.states.get(state, state)
+        return self.states[state].label if state in self.states else state
 
-    def find(self, state: str, action: str) -> Transition | None:
-        return next((t for t in self.transitions if t.source == state and t.action == action), None)
+    def state(self, state: str) -> State:
+        return self.states.get(state, State(state))
+
+    def candidates(self, state: str, action: str) -> list[Transition]:
+        return [t for t in self.transitions if t.source == state and t.action == action]
+
+    def queue_states(self, role: str) -> tuple[list[str], list[str], list[str]]:
+        """(待审核, 已审核, 全部) for a reviewing role: its stages are pending, earlier stages are
+        neither done nor its business except in 全部, everything queued later is done."""
+        staged = [st.state for st in self.stages]
+        mine = [st.state for st in self.stages if st.role == role]
+        if not mine:
+            return [], [], []
+        first = staged.index(mine[0])
+        earlier = set(staged[:first])
+        everything = [s for s, meta in self.states.items() if meta.queued]
+        done = [s for s in everything if s not in mine and s not in earlier]
+        return mine, done, everything
 
 
 @dataclass
 class Entity:
-    """How the engine reaches one kind of item: its table, scope and owner rules, and messages."""
+    """How the engine reaches one kind of item; the owning service fills in the rules."""
     machine: Machine
     model: type
-    in_scope: Callable[[Session, Actor, object, Transition], bool]
-    owners: Callable[[Session, object], list[User]]
-    describe: Callable[[object], str]
-    on_enter: dict[str, Callable[[Session, object], None]] = field(default_factory=dict)
+    scopes: dict[str, Callable[[Session, Actor, Any], bool]]   # scope name -> rule
+    owners: Callable[[Session, Any], list]                     # users who own the item (User rows)
+    describe: Callable[[Any], str]                             # e.g. 单位注册审核（某某公司）
+    acting_org: Callable[[Session, Actor, Any], tuple[int | None, str | None]]  # org on the review record
+    stage_users: Callable[[Session, Any, str], list[int]] = lambda s, item, state: []  # who acts at a state
+    on_enter: dict[str, Callable[[Session, Any], None]] = field(default_factory=dict)
     link: str = '/'
+
+    @property
+    def name(self) -> str:
+        return self.machine.name
 
 
 ENTITIES: dict[str, Entity] = {}
-GUARDS: dict[str, Callable[[Session, object], str | None]] = {}
 
 
-def register(entity: Entity) -> None:
-    ENTITIES[entity.machine.name] = entity
+def register(item: Entity) -> Entity:
+    """Make an entity known by its machine's name (services call this from register_entities())."""
+    ENTITIES[item.name] = item
+    return item
 
 
-def _entity(name: str) -> Entity:
-    if name not in ENTITIES:
-        import glrc_ui.services.units  # noqa: F401  (each service registers its entity on import)
-    return ENTITIES[name]
+def entity(name: str) -> Entity:
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        raise LookupError(f'workflow entity {name!r} is not registered (glrc_ui.services.register_entities)') from None
 
 
-def available(entity_name: str, session: Session, actor: Actor, item) -> list[Transition]:
+# ---- asking -------------------------------------------------------------------------------------
+def available(entity_name: str, s: Session, actor: Actor, item) -> list[Transition]:
     """Transitions this actor may fire on this item now (the buttons to show)."""
-    entity = _entity(entity_name)
-    return [t for t in entity.machine.transitions
-            if t.source == item.state and _permitted(session, entity, actor, item, t) is None]
+    ent = entity(entity_name)
+    seen: set[str] = set()
+    result = []
+    for t in ent.machine.transitions:
+        if t.source == item.state and t.action not in seen and _refusal(s, ent, actor, item, t) is None:
+            seen.add(t.action)
+            result.append(t)
+    return result
 
 
-def _permitted(session: Session, entity: Entity, actor: Actor, item, t: Transition) -> str | None:
+def _refusal(s: Session, ent: Entity, actor: Actor, item, t: Transition) -> str | None:
     if actor.role != t.role or (t.admin_only and not actor.is_admin):
         return '您无权执行此操作'
-    if not entity.in_scope(session, actor, item, t):
+    rule = ent.scopes.get(t.scope)
+    if rule is None or not rule(s, actor, item):
         return '该事项不在您的审核范围内'
-    if t.role != 'person' and t.action != 'submit' and actor.user_id in {u.id for u in entity.owners(session, item)}:
+    if not t.self_approval and actor.user_id in {u.id for u in ent.owners(s, item)}:
         return '不能审核本人的事项'
     return None
 
 
+# ---- acting -------------------------------------------------------------------------------------
 def apply(entity_name: str, item_id: int, action: str, actor: Actor, expected_version: int,
-          opinion: str | None = None) -> dict:
-    """Fire one transition atomically. Raises WorkflowError / ConflictError with a user message."""
-    entity = _entity(entity_name)
-    machine = entity.machine
+          opinion: str | None = None, data: dict | None = None) -> dict:
+    """Fire one transition in its own transaction (or the caller's, when one is open)."""
+    with session_scope() as s:
+        return fire(s, entity_name, item_id, action, actor, expected_version, opinion, data)
+
+
+def fire(s: Session, entity_name: str, item_id: int, action: str, actor: Actor, expected_version: int,
+         opinion: str | None = None, data: dict | None = None) -> dict:
+    """Fire one transition in the caller's transaction. Raises WorkflowError (ConflictError when
+    someone else moved the item first) or FormErrors for bad transition data."""
+    ent = entity(entity_name)
     opinion = (opinion or '').strip() or None
-    if opinion and len(opinion) > 1000:
-        raise WorkflowError('审核意见最多 1000 字')
-    with session_scope() as s:
-        item = s.get(entity.model, item_id)
-        if item is None:
-            raise WorkflowError('事项不存在')
-        if item.version != expected_version:
-            raise ConflictError(CONFLICT)
-        t = machine.find(item.state, action)
-        if t is None:  # the version matched, so nobody else moved it: the action is simply not allowed now
-            raise WorkflowError('当前状态不允许此操作')
-        if problem := _permitted(s, entity, actor, item, t):
+    if opinion and len(opinion) > OPINION_MAX:
+        raise WorkflowError(f'审核意见最多 {OPINION_MAX} 字', '审核意见')
+    item = s.get(ent.model, item_id)
+    if item is None:
+        raise NotFound()
+    if item.version != expected_version:
+        raise ConflictError()
+    candidates = ent.machine.candidates(item.state, action)
+    if not candidates:  # the version matched, so nobody else moved it: the action is simply not allowed now
+        raise WorkflowError('当前状态不允许此操作')
+    refusals = [(t, _refusal(s, ent, actor, item, t)) for t in candidates]
+    t = next((t for t, problem in refusals if problem is None), None)
+    if t is None:
+        raise WorkflowError(refusals[0][1])
+    if t.needs_opinion and not opinion:
+        raise WorkflowError(f'请填写审核意见（{t.label}时必填）', '审核意见')
+    values = _checked_data(t, data or {})
+    for guard in t.guards:
+        if problem := guard(s, item):
             raise WorkflowError(problem)
-        if t.needs_opinion and not opinion:
-            raise WorkflowError('请填写审核意见（退回或不予通过时必填）')
-        if t.guard and (problem := GUARDS[t.guard](s, item)):
-            raise WorkflowError(problem)
-        now = clock.now()
-        result = s.execute(update(entity.model)
-                           .where(entity.model.id == item_id, entity.model.version == expected_version,
-                                  entity.model.state == t.source)
-                           .values(state=t.target, version=expected_version + 1, updated_at=now)
-                           .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            raise ConflictError(CONFLICT)
-        s.expire(item)
-        org = s.get(Org, actor.org_id) if actor.org_id else None
-        org_name = org.name if org else ('桂林市人才服务中心' if actor.role == 'center' else None)
-        s.add(ReviewRecord(entity=machine.name, entity_id=item_id, action=t.action, from_state=t.source,
-                           to_state=t.target, actor_id=actor.user_id, actor_role=actor.role,
-                           actor_name=actor.display_name or actor.account or '', org_id=actor.org_id,
-                           org_name=org_name, opinion=opinion, at=now))
-        audit.record(s, f'{machine.name}_{t.action.rstrip("_")}', actor=actor, obj=f'{machine.name}:{item_id}',
-                     detail=f'{t.source}->{t.target}')
-        if hook := entity.on_enter.get(t.target):
-            hook(s, item)
-        if t.notify:
-            _notify(s, entity, item, t, opinion)
-        return {'id': item_id, 'state': t.target, 'state_label': machine.label(t.target),
-                'version': expected_version + 1}
+    now = clock.now()
+    model = ent.model
+    result = s.execute(update(model)
+                       .where(model.id == item_id, model.version == expected_version, model.state == t.source)
+                       .values(state=t.target, version=expected_version + 1, updated_at=now)
+                       .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise ConflictError()
+    s.refresh(item)
+    org_id, org_name = ent.acting_org(s, actor, item)
+    _record(s, ent, item, t.action, t.source, t.target, actor, org_id, org_name, opinion, values, now)
+    audit.record(s, f'{ent.name}_{t.action.rstrip("_")}', actor=actor, obj=f'{ent.name}:{item_id}',
+                 detail=f'{t.source}->{t.target}')
+    for effect in t.effects:
+        effect(s, item, actor, values)
+    if hook := ent.on_enter.get(t.target):
+        hook(s, item)
+    _notify(s, ent, item, t, opinion)
+    return {'id': item_id, 'state': t.target, 'state_label': ent.machine.label(t.target),
+            'version': expected_version + 1, 'data': values}
 
 
-def _notify(s: Session, entity: Entity, item, t: Transition, opinion: str | None) -> None:
-    from glrc_ui.services import notifications, sms
-    title = f'{entity.describe(item)}：{entity.machine.label(t.target)}'
+def _checked_data(t: Transition, data: dict) -> dict:
+    errors = {f.label: problem for f in t.fields if (problem := f.check(data.get(f.name)))}
+    if errors:
+        raise FormErrors(errors)
+    return {f.name: (data[f.name].strip() if isinstance(data.get(f.name), str) else data.get(f.name))
+            for f in t.fields if data.get(f.name) not in (None, '')}
+
+
+def record_creation(s: Session, entity_name: str, item, actor: Actor, opinion: str | None = None) -> None:
+    """An item created directly in a state (e.g. a person created by its unit as active) gets its
+    first review record, as if it had come through a transition."""
+    ent = entity(entity_name)
+    if item.state not in ent.machine.states:
+        raise ValueError(f'{item.state} is not a state of {ent.name}')
+    org_id, org_name = ent.acting_org(s, actor, item)
+    now = clock.now()
+    _record(s, ent, item, 'create', '', item.state, actor, org_id, org_name, opinion, {}, now)
+    audit.record(s, f'{ent.name}_create', actor=actor, obj=f'{ent.name}:{item.id}', detail=f'->{item.state}')
+
+
+def _record(s: Session, ent: Entity, item, action: str, source: str, target: str, actor: Actor,
+            org_id: int | None, org_name: str | None, opinion: str | None, values: dict, now) -> None:
+    s.add(ReviewRecord(entity=ent.name, entity_id=item.id, action=action, from_state=source, to_state=target,
+                       actor_id=actor.user_id, actor_role=actor.role or '',
+                       actor_name=actor.display_name or actor.account or '', org_id=org_id, org_name=org_name,
+                       opinion=opinion, data=json.dumps(values, ensure_ascii=False) if values else None, at=now))
+
+
+def _notify(s: Session, ent: Entity, item, t: Transition, opinion: str | None) -> None:
+    title = f'{ent.describe(item)}：{ent.machine.label(t.target)}'
     body = title + (f'。审核意见：{opinion}' if opinion else '')
-    for user in entity.owners(s, item):
-        if user.id is None:
-            continue
-        notifications.notify(s, user.id, title, body, entity.link)
-        if user.phone and t.role != user.role:
-            sms.send_message(s, user.phone, f'【桂林市人才服务】{body}', 'notice')
+    if t.notify_owner:
+        for user in ent.owners(s, item):
+            notifications.notify(s, user.id, title, body, ent.link)
+            if t.sms_owner and user.phone:
+                sms.send_message(s, user.phone, f'【桂林市人才服务】{body}', 'notice')
+    if t.notify_next:
+        for user_id in ent.stage_users(s, item, t.target):
+            notifications.notify(s, user_id, f'待审核：{ent.describe(item)}', title, ent.link)
 
 
-def history(entity_name: str, item_id: int, session: Session | None = None) -> list[dict]:
-    """Every transition of an item, oldest first (the 审核记录 timeline)."""
-    from sqlmodel import select
-    machine = _entity(entity_name).machine
+def fire_many(entity_name: str, items: list[tuple[int, int]], action: str, actor: Actor,
+              limit: int = 100) -> dict:
+    """批量: fire `action` on each (item id, expected version), one transaction per item, so one
+    conflict does not undo the others. Only transitions marked batch may be fired this way."""
+    ent = entity(entity_name)
+    if not any(t.batch and t.action == action for t in ent.machine.transitions):
+        raise WorkflowError('该操作不能批量执行')
+    done, failed = 0, []
+    for item_id, version in items[:limit]:
+        try:
+            with session_scope() as s:
+                item = s.get(ent.model, item_id)
+                if item is not None and not any(t.batch for t in ent.machine.candidates(item.state, action)):
+                    raise WorkflowError('该事项不能批量处理，请逐条审核')
+                fire(s, entity_name, item_id, action, actor, version)
+            done += 1
+        except (WorkflowError, NotFound, PermissionDenied) as exc:
+            failed.append((item_id, exc.message))
+    return {'done': done, 'failed': failed}
 
-    def load(s: Session) -> list[dict]:
-        rows = s.exec(select(ReviewRecord).where(ReviewRecord.entity == entity_name, ReviewRecord.entity_id == item_id)
-                      .order_by(ReviewRecord.at, ReviewRecord.id)).all()
-        return [{'action': r.action, 'action_label': ACTION_LABELS.get(r.action, r.action),
-                 'from': machine.label(r.from_state), 'to': machine.label(r.to_state), 'actor': r.actor_name,
-                 'role': r.actor_role, 'org': r.org_name or '', 'opinion': r.opinion or '',
-                 'at': clock.local(r.at)} for r in rows]
-    if session is not None:
-        return load(session)
-    with session_scope() as s:
-        return load(s)
 
-
+# ---- history ------------------------------------------------------------------------------------
 ACTION_LABELS = {'submit': '提交审核', 'approve': '通过', 'return_': '退回修改', 'reject': '不予通过',
-                 'withdraw': '撤回', 'disable': '停用', 'enable': '启用'}
+                 'withdraw': '撤回', 'disable': '停用', 'enable': '启用', 'create': '创建'}
 
 
-# ---- the unit machine (SPEC §2.1) -----------------------------------------------------------------
-UNIT_STATES = {
-    'registered': '未提交', 'pending_org': '待城区/主管部门审核', 'pending_center': '待市人才服务中心审核',
-    'returned': '退回修改', 'active': '审核通过', 'disabled': '已停用',
-}
-UNIT_MACHINE = Machine('unit', UNIT_STATES, [
-    Transition('submit', 'registered', 'pending_org', 'unit', '提交审核', stage='owner', guard='unit_complete',
-               notify=False),
-    Transition('submit', 'returned', 'pending_org', 'unit', '提交审核', stage='owner', guard='unit_complete',
-               notify=False),
-    Transition('approve', 'pending_org', 'pending_center', 'reviewer', '通过', stage='org'),
-    Transition('return_', 'pending_org', 'returned', 'reviewer', '退回修改', stage='org', needs_opinion=True),
-    Transition('approve', 'pending_center', 'active', 'center', '通过', stage='center'),
-    Transition('return_', 'pending_center', 'returned', 'center', '退回修改', stage='center', needs_opinion=True),
-    Transition('disable', 'active', 'disabled', 'center', '停用', stage='center', admin_only=True, needs_opinion=True),
-    Transition('enable', 'disabled', 'active', 'center', '启用', stage='center', admin_only=True),
-])
+def history(entity_name: str, item_id: int, s: Session | None = None) -> list[dict]:
+    """Every transition of an item, oldest first (the 审核记录 timeline)."""
+    machine = entity(entity_name).machine
+    if s is None:
+        with read_scope() as s:
+            return history(entity_name, item_id, s)
+    rows = s.exec(select(ReviewRecord).where(ReviewRecord.entity == entity_name, ReviewRecord.entity_id == item_id)
+                  .order_by(col(ReviewRecord.at), col(ReviewRecord.id))).all()
+    return [{'action': r.action, 'action_label': ACTION_LABELS.get(r.action, r.action),
+             'from': machine.label(r.from_state) if r.from_state else '', 'to': machine.label(r.to_state),
+             'actor': r.actor_name, 'role': r.actor_role, 'org': r.org_name or '', 'opinion': r.opinion or '',
+             'data': json.loads(r.data) if r.data else {}, 'at': clock.local(r.at)} for r in rows]

@@ -10,6 +10,7 @@ import json
 import struct
 import time
 import zlib
+from contextlib import contextmanager
 from functools import lru_cache
 
 from passlib.context import CryptContext
@@ -113,7 +114,7 @@ def table_text(table: str, exclude: tuple[str, ...] = ()) -> str:
         result = conn.execute(text(f'SELECT * FROM {table}'))  # table names are test constants
         columns = list(result.keys())
         rows = result.fetchall()
-    return '\n'.join(' | '.join(f'{c}={v}' for c, v in zip(columns, row) if c not in exclude) for row in rows)
+    return '\n'.join(' | '.join(f'{c}={v}' for c, v in zip(columns, row, strict=True) if c not in exclude) for row in rows)
 
 
 def outbox_lines() -> list[dict]:
@@ -377,3 +378,18 @@ def record_tokens(monkeypatch) -> list[str]:
         return token, actor
     monkeypatch.setattr(security, 'start_session', recording)
     return tokens
+
+
+@contextmanager
+def sql_log():
+    """The SQL statements the app's engine sends while the block runs (BEGIN included)."""
+    from sqlalchemy import event
+    statements: list[str] = []
+
+    def log(conn, cursor, statement, *args):
+        statements.append(statement)
+    event.listen(get_engine(), 'before_cursor_execute', log)
+    try:
+        yield statements
+    finally:
+        event.remove(get_engine(), 'before_cursor_execute', log)

@@ -1,7 +1,7 @@
 from alembic import context
+from sqlmodel import SQLModel
 
 from db import models  # noqa: F401  (registers the tables)
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 

@@ -1,13 +1,13 @@
 """Account actions: SMS login, staff creation, account settings (SPEC §3.1, §3.4, §8)."""
 from sqlmodel import Session, select
 
-from db.engine import session_scope
-from db.models import Org, User
+from db.engine import read_scope, session_scope
+from db.models import Org, User, saved_id
 from glrc_ui import security, validators
+from glrc_ui.actor import Actor
+from glrc_ui.errors import ValidationError
 from glrc_ui.security import LoginError
-from glrc_ui.services import audit, sms
-from glrc_ui.services.audit import Actor
-from glrc_ui.validators import ValidationError
+from glrc_ui.services import audit, files, sms
 
 
 def request_login_code(phone: str, ip: str | None) -> None:
@@ -83,7 +83,7 @@ def create_staff(role: str, account: str, password: str, name: str, org_name: st
         s.add(user)
         s.flush()
         audit.record(s, 'staff_created', actor=actor, obj=f'user:{user.id}', detail=f'role={role}')
-        return user.id
+        return saved_id(user)
 
 
 def _account_taken(s: Session, account: str, exclude_id: int | None = None) -> bool:
@@ -94,8 +94,8 @@ def _account_taken(s: Session, account: str, exclude_id: int | None = None) -> b
 
 
 def profile(user_id: int) -> dict:
-    with session_scope() as s:
-        user = s.get(User, user_id)
+    with read_scope() as s:
+        user = security.user_row(s, user_id)
         org = s.get(Org, user.org_id) if user.org_id else None
         return {'id': user.id, 'role': user.role, 'account': user.account, 'phone': user.phone,
                 'display_name': user.display_name, 'avatar_file_id': user.avatar_file_id,
@@ -124,7 +124,7 @@ def _checked_profile(actor: Actor, display_name: str, phone: str | None) -> tupl
 
 
 def _apply_profile(s: Session, actor: Actor, name: str, phone: str | None) -> None:
-    user = s.get(User, actor.user_id)
+    user = security.own_user(s, actor)
     if user.display_name == name and (phone is None or user.phone == phone):
         return
     user.display_name = name
@@ -146,15 +146,17 @@ def change_credentials(actor: Actor, old_password: str, new_account: str | None,
     profile = _checked_profile(actor, display_name, phone) if display_name is not None else None
     if not old_password:
         raise ValidationError('原密码', '请输入原密码')
+    user_id = security.user_id_of(actor)
     with session_scope() as s:
-        user = s.get(User, actor.user_id)
-        account_changes = new_account is not None and new_account != user.account and user.role != 'person'
-        if not account_changes and not new_password:
+        user = security.user_row(s, user_id)
+        # the new login account, when it really changes (a person logs in with the phone: no account)
+        renamed_to = new_account if new_account != user.account and user.role != 'person' else None
+        if renamed_to is None and not new_password:
             raise ValidationError('新密码', '请输入新密码，或修改登录账号')
-        if account_changes:
-            if error := validators.account_error(new_account):
+        if renamed_to is not None:
+            if error := validators.account_error(renamed_to):
                 raise ValidationError('登录账号', error)
-            if _account_taken(s, new_account, exclude_id=user.id):
+            if _account_taken(s, renamed_to, exclude_id=user_id):
                 raise ValidationError('登录账号', '该登录账号已被使用')
         if new_password:
             if new_password != (confirm or ''):
@@ -165,23 +167,23 @@ def change_credentials(actor: Actor, old_password: str, new_account: str | None,
         old_hash = user.password_hash
     if not security.verify_password(old_password, old_hash):
         with session_scope() as s:
-            result = security.count_failure(s, security.lock_user(s, actor.user_id), actor.ip, 'password_change',
+            result = security.count_failure(s, security.lock_user(s, user_id), actor.ip, 'password_change',
                                             'wrong_old_password')
             if result == security.LOGIN_LOCKED:
-                security.end_all_sessions(s, actor.user_id, 'locked')
+                security.end_all_sessions(s, user_id, 'locked')
         security.ip_throttle.fail(actor.ip)
         raise ValidationError('原密码', '原密码不正确' if result != security.LOGIN_LOCKED else security.LOGIN_LOCKED)
     new_hash = security.hash_password(new_password) if new_password else None
     with session_scope() as s:
-        user = security.lock_user(s, actor.user_id)
-        if account_changes and _account_taken(s, new_account, exclude_id=user.id):
+        user = security.lock_user(s, user_id)
+        if renamed_to is not None and _account_taken(s, renamed_to, exclude_id=user_id):
             taken = True
         else:
             taken = False
             if profile is not None:
                 _apply_profile(s, actor, *profile)
-            if account_changes:
-                user.account = new_account
+            if renamed_to is not None:
+                user.account = renamed_to
                 audit.record(s, 'account_renamed', actor=actor, obj=f'user:{user.id}')
             if new_hash:
                 user.password_hash = new_hash
@@ -190,24 +192,27 @@ def change_credentials(actor: Actor, old_password: str, new_account: str | None,
             user.failed_logins = 0
             user.version += 1
             s.add(user)
-            security.end_all_sessions(s, user.id, 'credentials_changed')
+            security.end_all_sessions(s, user_id, 'credentials_changed')
     if taken:
         raise ValidationError('登录账号', '该登录账号已被使用')
     return True
 
 
-def set_avatar(actor: Actor, file_id: int) -> None:
-    from db.models import StoredFile
+def set_avatar(actor: Actor, data, filename: str) -> dict:
+    """头像: an image checked and re-encoded (no EXIF/GPS), kept and swapped in one transaction; the
+    old one is soft-deleted. Returns the new file's public data."""
+    accepted = files.accept(data, filename, allowed=files.IMAGE_TYPES, max_size=files.MAX_AVATAR, field='头像',
+                            strip_images=True)
     with session_scope() as s:
-        user = s.get(User, actor.user_id)
-        if user.avatar_file_id and (old := s.get(StoredFile, user.avatar_file_id)) is not None:
-            old.deleted_at = security.clock.now()
-            s.add(old)
-        user.avatar_file_id = file_id
+        user = security.lock_user(s, security.user_id_of(actor))
+        stored = files.record(s, accepted, kind='avatar', entity='avatar', entity_id=saved_id(user), actor=actor)
+        files.discard(s, user.avatar_file_id)
+        user.avatar_file_id = stored['id']
         s.add(user)
         audit.record(s, 'avatar_changed', actor=actor, obj=f'user:{user.id}')
+        return stored
 
 
 def has_any_login() -> bool:
-    with session_scope() as s:
+    with read_scope() as s:
         return s.exec(select(User.id)).first() is not None

@@ -1,26 +1,8 @@
 """Append-only audit log (SECURITY L1-L3). Callers pass no secrets: only ids, events and results."""
-from dataclasses import dataclass
-
 from sqlmodel import Session
 
 from db.models import AuditLog
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts, as known at the time of the action (plain data, never an ORM row)."""
-    user_id: int | None
-    account: str | None
-    role: str | None
-    ip: str | None = None
-    org_id: int | None = None
-    is_admin: bool = False
-    display_name: str = ''
-    status: str = 'active'
-    must_change_password: bool = False
-
-
-ANONYMOUS = Actor(None, None, None)
+from glrc_ui.actor import ANONYMOUS, Actor
 
 
 def record(session: Session, event: str, *, actor: Actor | None = None, obj: str | None = None,
@@ -46,3 +28,11 @@ def record_now(event: str, **kwargs) -> None:
     from db.engine import session_scope
     with session_scope() as session:
         record(session, event, **kwargs)
+
+
+def deny(session: Session, *, actor: Actor, obj: str) -> None:
+    """A refused access: recorded with the caller's transaction, or on its own when that
+    transaction rolls back (the refusal itself usually makes it roll back)."""
+    record(session, 'permission_denied', actor=actor, obj=obj, result='denied')
+    session.info.setdefault('after_rollback', []).append(
+        lambda: record_now('permission_denied', actor=actor, obj=obj, result='denied'))

@@ -3,14 +3,19 @@ import hashlib
 import os
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from db.engine import session_scope
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from db.engine import read_scope, session_scope
 from db.models import StoredFile
-from glrc_ui import config
-from glrc_ui.services import audit
-from glrc_ui.services.audit import Actor
-from glrc_ui.validators import ValidationError
+from glrc_ui import clock, config
+from glrc_ui.actor import Actor
+from glrc_ui.errors import ValidationError
+from glrc_ui.services import audit, images
 
 MB = 1024 * 1024
 MAX_FILE = 20 * MB
@@ -20,6 +25,8 @@ IMAGE_TYPES = ('jpeg', 'png')
 MIME = {'pdf': 'application/pdf', 'jpeg': 'image/jpeg', 'png': 'image/png'}
 TYPE_NAMES = {'pdf': 'PDF', 'jpeg': 'JPG', 'png': 'PNG'}
 _HTML_MARKERS = (b'<html', b'<script', b'<!doctype', b'<svg', b'<body', b'<iframe')
+
+GRACE = timedelta(hours=1)  # replaced files stay readable this long (a reviewer may have it open)
 
 # Test hook for R4: called with the step name ('written', 'renamed') before the next step.
 fault_hook: Callable[[str], None] | None = None
@@ -53,12 +60,34 @@ def _dirs() -> tuple[Path, Path]:
     return root, tmp
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """A checked upload already moved into place under its random name; not yet a row."""
+    stored_name: str
+    original_name: str
+    mime: str
+    size: int
+    sha256: str
+
+
 def store(data: 'bytes | Path', original_name: str, *, kind: str, entity: str, entity_id: int, actor: Actor,
           allowed: tuple[str, ...] = DOCUMENT_TYPES, max_size: int = MAX_FILE, field: str = '附件') -> dict:
-    """Check and store one upload; returns the file's public data. Raises ValidationError.
+    """Check and store one upload with its row, in the caller's transaction when one is open.
+    Returns the file's public data. Raises ValidationError."""
+    accepted = accept(data, original_name, allowed=allowed, max_size=max_size, field=field)
+    with session_scope() as s:
+        return record(s, accepted, kind=kind, entity=entity, entity_id=entity_id, actor=actor)
+
+
+def accept(data: 'bytes | Path', original_name: str, *, allowed: tuple[str, ...] = DOCUMENT_TYPES,
+           max_size: int = MAX_FILE, field: str = '附件', strip_images: bool = False) -> Accepted:
+    """Check one upload by content and move it into place: temp → check → fsync → rename (no
+    transaction is open meanwhile: file I/O never holds the database lock).
 
     `data` is the content, or a file made by temp_path() (uploads are streamed there, so a 20 MB
-    file never sits in memory); that file is moved into place or removed, whatever happens."""
+    file never sits in memory); that file is moved into place or removed, whatever happens.
+    With strip_images, an image is re-encoded without its metadata (EXIF, GPS) before it is kept
+    (photos of people; documents are kept byte for byte, as evidence)."""
     root, tmp_dir = _dirs()
     stored_name = secrets.token_hex(16)
     if isinstance(data, Path):
@@ -72,6 +101,9 @@ def store(data: 'bytes | Path', original_name: str, *, kind: str, entity: str, e
             f.write(data)
     try:
         size, real_type, digest = _check(tmp_path, allowed, max_size, field)
+        if strip_images and real_type in IMAGE_TYPES:
+            images.reencode(tmp_path, real_type, field=field)
+            size, real_type, digest = _check(tmp_path, allowed, max_size, field)
         with open(tmp_path, 'rb+') as f:
             os.fsync(f.fileno())
         if fault_hook:
@@ -83,18 +115,33 @@ def store(data: 'bytes | Path', original_name: str, *, kind: str, entity: str, e
     _fsync_dir(root)
     if fault_hook:
         fault_hook('renamed')
+    return Accepted(stored_name, safe_name(original_name), MIME[real_type], size, digest)
+
+
+def record(s: Session, accepted: Accepted, *, kind: str, entity: str, entity_id: int, actor: Actor) -> dict:
+    """The row for an accepted file, in the caller's transaction; if that transaction rolls back,
+    the file is removed too (no bytes without a row)."""
     row = StoredFile(kind=kind, entity=entity, entity_id=entity_id, uploaded_by=actor.user_id,
-                     stored_name=stored_name, original_name=safe_name(original_name), mime=MIME[real_type],
-                     size=size, sha256=digest)
-    try:
-        with session_scope() as s:
-            s.add(row)
-            s.flush()
-            audit.record(s, 'file_uploaded', actor=actor, obj=f'file:{row.id}', detail=f'{entity}:{entity_id}:{kind}')
-            return public(row)
-    except Exception:
-        final_path.unlink(missing_ok=True)
-        raise
+                     stored_name=accepted.stored_name, original_name=accepted.original_name, mime=accepted.mime,
+                     size=accepted.size, sha256=accepted.sha256)
+    path = path_of(accepted.stored_name)
+    s.info.setdefault('after_rollback', []).append(lambda: path.unlink(missing_ok=True))
+    s.add(row)
+    s.flush()
+    audit.record(s, 'file_uploaded', actor=actor, obj=f'file:{row.id}', detail=f'{entity}:{entity_id}:{kind}')
+    return public(row)
+
+
+def discard(s: Session, file_id: int | None) -> None:
+    """Soft-delete a file row (replaced or removed); the sweeper removes its bytes after GRACE."""
+    if file_id and (row := s.get(StoredFile, file_id)) is not None and row.deleted_at is None:
+        row.deleted_at = clock.now()
+        s.add(row)
+
+
+def unlink_accepted(accepted: Accepted) -> None:
+    """Remove an accepted file that will not get a row (e.g. its item changed meanwhile)."""
+    path_of(accepted.stored_name).unlink(missing_ok=True)
 
 
 def temp_path() -> Path:
@@ -146,18 +193,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def sweep_orphans() -> int:
-    """Remove temp files and stored files without a row (left by a crash between steps)."""
+def sweep_orphans(grace: timedelta = GRACE) -> int:
+    """Remove what no row needs: temp files (left by a crash mid-upload), stored files without a
+    row, and the bytes of files soft-deleted more than `grace` ago (their rows stay, as history)."""
     root, tmp_dir = _dirs()
     removed = 0
     for part in tmp_dir.glob('*.part'):
         part.unlink(missing_ok=True)
         removed += 1
-    from sqlmodel import select
-    with session_scope() as s:
-        known = set(s.exec(select(StoredFile.stored_name)).all())
+    with read_scope() as s:
+        live = set(s.exec(select(StoredFile.stored_name).where(
+            or_(col(StoredFile.deleted_at).is_(None), col(StoredFile.deleted_at) > clock.now() - grace))).all())
     for path in root.iterdir():
-        if path.is_file() and path.name not in known and len(path.name) == 32:
+        if path.is_file() and path.name not in live and len(path.name) == 32:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
@@ -182,7 +230,7 @@ register_access_rule('avatar', _avatar_rule)
 
 def open_for(actor: Actor, file_id: int) -> tuple[dict, Path] | None:
     """The file and its path if the actor may read it; denials are audited. None = not found/denied."""
-    with session_scope() as s:
+    with session_scope() as s:  # writes the audit entry
         row = s.get(StoredFile, file_id)
         if row is None or row.deleted_at is not None:
             return None

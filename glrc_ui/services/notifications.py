@@ -1,7 +1,7 @@
 """In-app messages (消息)."""
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from db.engine import session_scope
+from db.engine import read_scope, session_scope
 from db.models import Notification
 from glrc_ui import clock
 
@@ -11,15 +11,15 @@ def notify(s: Session, user_id: int, title: str, body: str, link: str | None = N
 
 
 def unread_count(user_id: int) -> int:
-    with session_scope() as s:
+    with read_scope() as s:
         return s.exec(select(func.count()).select_from(Notification).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None))).one()
+            Notification.user_id == user_id, col(Notification.read_at).is_(None))).one()
 
 
 def list_for(user_id: int, limit: int = 100) -> list[dict]:
-    with session_scope() as s:
+    with read_scope() as s:
         rows = s.exec(select(Notification).where(Notification.user_id == user_id)
-                      .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+                      .order_by(col(Notification.created_at).desc(), col(Notification.id).desc()).limit(limit)).all()
         return [{'id': r.id, 'title': r.title, 'body': r.body, 'link': r.link, 'created_at': clock.local(r.created_at),
                  'read': r.read_at is not None} for r in rows]
 
@@ -27,6 +27,6 @@ def list_for(user_id: int, limit: int = 100) -> list[dict]:
 def mark_all_read(user_id: int) -> None:
     with session_scope() as s:
         for row in s.exec(select(Notification).where(Notification.user_id == user_id,
-                                                     Notification.read_at.is_(None))).all():
+                                                     col(Notification.read_at).is_(None))).all():
             row.read_at = clock.now()
             s.add(row)

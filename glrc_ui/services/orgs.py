@@ -1,7 +1,7 @@
 """Review organisations (审核机构), seeded with SPEC §1."""
-from sqlmodel import select
+from sqlmodel import col, select
 
-from db.engine import session_scope
+from db.engine import read_scope, session_scope
 from db.models import Org
 
 DISTRICTS = [
@@ -34,11 +34,11 @@ def seed() -> int:
 
 
 def list_orgs(kind: str | None = None, enabled_only: bool = True) -> list[dict]:
-    with session_scope() as s:
-        query = select(Org).order_by(Org.sort_order, Org.id)
+    with read_scope() as s:
+        query = select(Org).order_by(col(Org.sort_order), col(Org.id))
         if kind:
             query = query.where(Org.kind == kind)
         if enabled_only:
-            query = query.where(Org.enabled.is_(True))
+            query = query.where(col(Org.enabled).is_(True))
         return [{'id': o.id, 'name': o.name, 'kind': o.kind, 'admin_code': o.admin_code, 'enabled': o.enabled}
                 for o in s.exec(query).all()]

@@ -7,7 +7,7 @@ import secrets
 import threading
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from db.engine import serialize_on, session_scope
 from db.models import SmsCode, SmsMessage
@@ -83,7 +83,7 @@ def issue_code(phone: str, purpose: str, *, deliver: bool = True) -> None:
     with session_scope() as s:
         serialize_on(s, f'sms:{phone}')  # parallel requests must not all pass the 60 s and daily checks
         last = s.exec(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
-                      .order_by(SmsCode.created_at.desc())).first()
+                      .order_by(col(SmsCode.created_at).desc())).first()
         if last is not None and now - last.created_at < RESEND_AFTER:
             wait = int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1
             raise SmsError(f'验证码发送过于频繁，请 {wait} 秒后再试')
@@ -95,7 +95,7 @@ def issue_code(phone: str, purpose: str, *, deliver: bool = True) -> None:
         code = f'{secrets.randbelow(10**6):06d}'
         # earlier codes of this purpose die when a new one is issued
         for old in s.exec(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose,
-                                                SmsCode.used_at.is_(None))).all():
+                                                col(SmsCode.used_at).is_(None))).all():
             old.used_at = now
             s.add(old)
         s.add(SmsCode(phone=phone, purpose=purpose, code_hash=_hash(phone, purpose, code),
@@ -111,7 +111,7 @@ def check_code(s: Session, phone: str, purpose: str, code: str) -> bool:
     now = clock.now()
     serialize_on(s, f'sms:{phone}')  # parallel guesses must each count against the 5 tries
     row = s.exec(select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose,
-                                       SmsCode.used_at.is_(None)).order_by(SmsCode.created_at.desc())).first()
+                                       col(SmsCode.used_at).is_(None)).order_by(col(SmsCode.created_at).desc())).first()
     if row is None or row.expires_at <= now or row.attempts >= MAX_TRIES:
         return False
     if hmac.compare_digest(row.code_hash, _hash(phone, purpose, code)):

@@ -12,9 +12,9 @@ from starlette.routing import Route
 from db.engine import session_scope
 from db.models import StoredFile
 from glrc_ui import config, http
+from glrc_ui.actor import Actor
+from glrc_ui.errors import ValidationError
 from glrc_ui.services import files
-from glrc_ui.services.audit import Actor
-from glrc_ui.validators import ValidationError
 from tests import factories as f
 from tests.factories import TINY_JPEG, TINY_PDF, TINY_PNG
 

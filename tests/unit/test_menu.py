@@ -1,6 +1,6 @@
 """The role menus (SPEC §3): exact labels; units and persons see only 首页 and 账号管理 until active."""
 from components.menu import MENUS, menu_for
-from glrc_ui.services.audit import Actor
+from glrc_ui.actor import Actor
 
 EVERY_PATH = {path for groups in MENUS.values() for _, items in groups for _, path in items} | {
     '/admin/orgs', '/admin/users', '/admin/catalogue', '/admin/audit', '/admin/sms'}

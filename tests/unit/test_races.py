@@ -5,9 +5,9 @@ import pytest
 
 from db.engine import session_scope
 from glrc_ui import security
+from glrc_ui.errors import FormErrors
 from glrc_ui.security import LoginError
 from glrc_ui.services import sms, units
-from glrc_ui.validators import FormErrors
 from tests import factories as f
 
 
@@ -63,9 +63,9 @@ def test_a_registration_that_loses_the_race_gets_a_field_message(monkeypatch):
     real_taken = units._taken
     calls = []
 
-    def blind_once(account, code):  # the pre-check misses the rival registration, as in a race
+    def blind_once(s, account, code):  # the pre-check misses the rival registration, as in a race
         calls.append(1)
-        return {} if len(calls) == 1 else real_taken(account, code)
+        return {} if len(calls) == 1 else real_taken(s, account, code)
     monkeypatch.setattr(units, '_taken', blind_once)
     with pytest.raises(FormErrors) as err:
         units.register('另一家公司', f.unit_credit_code(62), '张三', '13907730062', 'unit_t061', f.PASSWORD, f.PASSWORD)
@@ -73,15 +73,15 @@ def test_a_registration_that_loses_the_race_gets_a_field_message(monkeypatch):
 
 
 def test_code_requests_and_registrations_are_limited_per_address(fake_clock):
+    from glrc_ui.errors import ValidationError
     from glrc_ui.services import accounts
-    from glrc_ui.validators import ValidationError
     for n in range(30):
         accounts.request_login_code(f'1380013{n:04d}', '198.51.100.9')
     with pytest.raises(ValidationError) as err:
         accounts.request_login_code('13800139999', '198.51.100.9')
     assert err.value.message == security.BUSY
     accounts.request_login_code('13800139999', '198.51.100.10')  # another address is not affected
-    for n in range(20):
+    for _ in range(20):
         with pytest.raises(FormErrors):
             units.register('', '', '', '', '', '', '', '198.51.100.9')  # even refused attempts count
     with pytest.raises(FormErrors) as err:

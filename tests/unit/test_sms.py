@@ -8,9 +8,9 @@ from sqlmodel import select
 from db.engine import session_scope
 from db.models import SmsCode
 from glrc_ui import security
+from glrc_ui.errors import ValidationError
 from glrc_ui.security import LoginError
 from glrc_ui.services import accounts, sms
-from glrc_ui.validators import ValidationError
 from tests import factories as f
 from tests.factories import IP
 

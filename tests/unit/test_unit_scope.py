@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 
 from glrc_ui import workflow
-from glrc_ui.services import files, units
+from glrc_ui.services import files, unit_review, units
 from glrc_ui.services.units import PermissionDenied
 from tests import factories as f
 
@@ -40,8 +40,8 @@ def world():
     w['a2'], _ = f.unit_submitted(3, '秀峰区')
     w['b2'], _ = f.unit_submitted(4, '七星区')
     w['a0'], acc_a0 = f.unit_filled(5, '秀峰区')
-    units.review(w['ra'], w['a2'], 'approve', version(w['a2']), None)
-    units.review(w['rb'], w['b2'], 'approve', version(w['b2']), None)
+    unit_review.review(w['ra'], w['a2'], 'approve', version(w['a2']), None)
+    unit_review.review(w['rb'], w['b2'], 'approve', version(w['b2']), None)
     w['op_a'], w['op_b'], w['op_a0'] = (f.actor_of_account(a) for a in (acc_a1, acc_b1, acc_a0))
     for key in ('a1', 'b1', 'a2', 'b2', 'a0'):
         w[f'lic_{key}'] = f.unit_get(w[key]).licence_file_id
@@ -53,43 +53,43 @@ def world():
 def test_reviewer_queue_lists_only_its_own_org(world):
     w = world
     for reviewer, own_pending, own_done in ((w['ra'], w['a1'], w['a2']), (w['rb'], w['b1'], w['b2'])):
-        rows, total = units.queue(reviewer, 'pending')
+        rows, total = unit_review.queue(reviewer, 'pending')
         assert ids(rows) == {own_pending} and total == 1
         assert rows[0]['can_review'] is True
-        rows, total = units.queue(reviewer, 'done')
+        rows, total = unit_review.queue(reviewer, 'done')
         assert ids(rows) == {own_done} and total == 1
         assert rows[0]['can_review'] is False
-        rows, total = units.queue(reviewer, 'all')
+        rows, total = unit_review.queue(reviewer, 'all')
         assert ids(rows) == {own_pending, own_done} and total == 2
 
 
 def test_center_queue_lists_both_orgs_at_its_stage(world):
     w = world
-    rows, total = units.queue(w['center'], 'pending')
+    rows, total = unit_review.queue(w['center'], 'pending')
     assert ids(rows) == {w['a2'], w['b2']} and total == 2
     assert {r['org_name'] for r in rows} == {'秀峰区', '七星区'}
-    assert units.queue(w['center'], 'done') == ([], 0)
-    rows, total = units.queue(w['center'], 'all')
+    assert unit_review.queue(w['center'], 'done') == ([], 0)
+    rows, total = unit_review.queue(w['center'], 'all')
     assert ids(rows) == {w['a1'], w['b1'], w['a2'], w['b2']} and total == 4
     assert w['a0'] not in ids(rows)                                      # never submitted: nobody's queue
 
 
 def test_queue_follows_the_workflow(world):
     w = world
-    units.review(w['center'], w['a2'], 'approve', version(w['a2']), None)
-    units.review(w['center'], w['b2'], 'return_', version(w['b2']), '请补充材料')
-    assert ids(units.queue(w['center'], 'pending')[0]) == set()
-    assert ids(units.queue(w['center'], 'done')[0]) == {w['a2'], w['b2']}
-    assert ids(units.queue(w['ra'], 'done')[0]) == {w['a2']}
-    assert ids(units.queue(w['rb'], 'done')[0]) == {w['b2']}
+    unit_review.review(w['center'], w['a2'], 'approve', version(w['a2']), None)
+    unit_review.review(w['center'], w['b2'], 'return_', version(w['b2']), '请补充材料')
+    assert ids(unit_review.queue(w['center'], 'pending')[0]) == set()
+    assert ids(unit_review.queue(w['center'], 'done')[0]) == {w['a2'], w['b2']}
+    assert ids(unit_review.queue(w['ra'], 'done')[0]) == {w['a2']}
+    assert ids(unit_review.queue(w['rb'], 'done')[0]) == {w['b2']}
 
 
 def test_unit_operator_and_orgless_reviewer_get_an_empty_queue(world):
     import dataclasses
     w = world
     for status in ('pending', 'done', 'all'):
-        assert units.queue(w['op_a'], status) == ([], 0)
-        assert units.queue(dataclasses.replace(w['ra'], org_id=None), status) == ([], 0)
+        assert unit_review.queue(w['op_a'], status) == ([], 0)
+        assert unit_review.queue(dataclasses.replace(w['ra'], org_id=None), status) == ([], 0)
 
 
 # ---------------------------------------------------------------- detail_for_review (C2, L1)
@@ -98,7 +98,7 @@ def test_reviewer_cannot_open_another_orgs_unit_and_it_is_audited(world):
     w = world
     for reviewer, foreign in ((w['ra'], w['b1']), (w['ra'], w['b2']), (w['rb'], w['a1'])):
         with pytest.raises(PermissionDenied):
-            units.detail_for_review(reviewer, foreign)
+            unit_review.detail_for_review(reviewer, foreign)
         [entry] = denials(reviewer, f'unit:{foreign}')
         assert (entry.event, entry.role, entry.result, entry.account) == \
             ('permission_denied', 'reviewer', 'denied', reviewer.account)
@@ -106,11 +106,11 @@ def test_reviewer_cannot_open_another_orgs_unit_and_it_is_audited(world):
 
 def test_reviewer_opens_own_orgs_unit_with_actions(world):
     w = world
-    detail = units.detail_for_review(w['ra'], w['a1'])
+    detail = unit_review.detail_for_review(w['ra'], w['a1'])
     assert detail['id'] == w['a1'] and detail['org_name'] == '秀峰区'
     assert detail['operator_phone'] == f.unit_phone(1) and detail['licence']['id'] == w['lic_a1']
     assert [a['action'] for a in detail['actions']] == ['approve', 'return_']
-    assert [a['action'] for a in units.detail_for_review(w['ra'], w['a2'])['actions']] == []   # not its stage
+    assert [a['action'] for a in unit_review.detail_for_review(w['ra'], w['a2'])['actions']] == []   # not its stage
     assert [r.object for r in f.audit_rows('unit_viewed') if r.user_id == w['ra'].user_id] == \
         [f'unit:{w["a1"]}', f'unit:{w["a2"]}']
 
@@ -118,16 +118,16 @@ def test_reviewer_opens_own_orgs_unit_with_actions(world):
 def test_reviewer_cannot_open_a_never_submitted_unit_of_its_org(world):
     w = world
     with pytest.raises(PermissionDenied):
-        units.detail_for_review(w['ra'], w['a0'])
+        unit_review.detail_for_review(w['ra'], w['a0'])
     assert len(denials(w['ra'], f'unit:{w["a0"]}')) == 1
 
 
 def test_center_opens_units_of_both_orgs(world):
     w = world
     for unit_id in (w['a1'], w['b1'], w['a2'], w['b2']):
-        assert units.detail_for_review(w['center'], unit_id)['id'] == unit_id
-    assert [a['action'] for a in units.detail_for_review(w['center'], w['b2'])['actions']] == ['approve', 'return_']
-    assert units.detail_for_review(w['center'], w['b1'])['actions'] == []
+        assert unit_review.detail_for_review(w['center'], unit_id)['id'] == unit_id
+    assert [a['action'] for a in unit_review.detail_for_review(w['center'], w['b2'])['actions']] == ['approve', 'return_']
+    assert unit_review.detail_for_review(w['center'], w['b1'])['actions'] == []
     assert denials(w['center'], f'unit:{w["a1"]}') == []
 
 
@@ -135,13 +135,13 @@ def test_unit_operator_cannot_use_the_review_view(world):
     w = world
     for unit_id in (w['a1'], w['b1']):
         with pytest.raises(PermissionDenied):
-            units.detail_for_review(w['op_a'], unit_id)
+            unit_review.detail_for_review(w['op_a'], unit_id)
         assert len(denials(w['op_a'], f'unit:{unit_id}')) == 1
 
 
 def test_unknown_unit_is_denied_and_audited(world):
     with pytest.raises(PermissionDenied):
-        units.detail_for_review(world['ra'], 987654)
+        unit_review.detail_for_review(world['ra'], 987654)
     assert len(denials(world['ra'], 'unit:987654')) == 1
 
 
@@ -149,9 +149,9 @@ def test_review_of_another_orgs_unit_is_denied_audited_and_changes_nothing(world
     w = world
     before = version(w['b1'])
     with pytest.raises(PermissionDenied):
-        units.review(w['ra'], w['b1'], 'approve', before, None)
+        unit_review.review(w['ra'], w['b1'], 'approve', before, None)
     with pytest.raises(PermissionDenied):
-        units.review(w['ra'], w['b1'], 'return_', before, '越权退回')
+        unit_review.review(w['ra'], w['b1'], 'return_', before, '越权退回')
     assert f.unit_get(w['b1']).state == 'pending_org' and version(w['b1']) == before
     assert len(denials(w['ra'], f'unit:{w["b1"]}')) == 2
     assert [r.action for r in f.unit_reviews(w['b1'])] == ['submit']
@@ -228,12 +228,12 @@ def spread(fake_clock):
     other, _ = f.unit_submitted(40, '七星区')
     reviewer = f.actor_of_account('xf_review')
     for unit_id in made[:4]:
-        units.review(reviewer, unit_id, 'approve', version(unit_id), None)
+        unit_review.review(reviewer, unit_id, 'approve', version(unit_id), None)
     return {'units': made, 'other': other, 'reviewer': reviewer, 'center': f.actor_of_account('center_staff')}
 
 
 def test_default_sort_is_newest_submission_first(spread):
-    rows, total = units.queue(spread['reviewer'], 'all')
+    rows, total = unit_review.queue(spread['reviewer'], 'all')
     assert total == 12
     assert [r['id'] for r in rows] == list(reversed(spread['units']))
     assert rows[0]['submitted_at'] == '2026-12-09 10:00'                # shown in Asia/Shanghai
@@ -241,39 +241,39 @@ def test_default_sort_is_newest_submission_first(spread):
 
 def test_status_filter(spread):
     u = spread['units']
-    assert ids(units.queue(spread['reviewer'], 'pending')[0]) == set(u[4:])
-    assert ids(units.queue(spread['reviewer'], 'done')[0]) == set(u[:4])
-    assert ids(units.queue(spread['center'], 'pending')[0]) == set(u[:4])
-    assert units.queue(spread['center'], 'all')[1] == 13
+    assert ids(unit_review.queue(spread['reviewer'], 'pending')[0]) == set(u[4:])
+    assert ids(unit_review.queue(spread['reviewer'], 'done')[0]) == set(u[:4])
+    assert ids(unit_review.queue(spread['center'], 'pending')[0]) == set(u[:4])
+    assert unit_review.queue(spread['center'], 'all')[1] == 13
 
 
 def test_keyword_matches_name_and_exact_credit_code(spread):
     u = spread['units']
-    rows, total = units.queue(spread['reviewer'], 'all', keyword='测试007')
+    rows, total = unit_review.queue(spread['reviewer'], 'all', keyword='测试007')
     assert ids(rows) == {u[6]} and total == 1
-    rows, _ = units.queue(spread['reviewer'], 'all', keyword='  桂林测试01 ')   # 010, 011, 012
+    rows, _ = unit_review.queue(spread['reviewer'], 'all', keyword='  桂林测试01 ')   # 010, 011, 012
     assert ids(rows) == {u[9], u[10], u[11]}
-    rows, _ = units.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(3).lower())
+    rows, _ = unit_review.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(3).lower())
     assert ids(rows) == {u[2]}
-    assert units.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(3)[:10])[1] == 0   # not a prefix search
-    assert units.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(40)) == ([], 0)   # other org
-    assert ids(units.queue(spread['center'], 'all', keyword=f.unit_credit_code(40))[0]) == {spread['other']}
+    assert unit_review.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(3)[:10])[1] == 0   # not a prefix search
+    assert unit_review.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(40)) == ([], 0)   # other org
+    assert ids(unit_review.queue(spread['center'], 'all', keyword=f.unit_credit_code(40))[0]) == {spread['other']}
 
 
 def test_keyword_wildcards_are_literal(spread):
-    assert units.queue(spread['reviewer'], 'all', keyword='%')[1] == 12        # stripped: no filter left
-    assert units.queue(spread['reviewer'], 'all', keyword='不存在的单位%')[1] == 0
-    assert units.queue(spread['reviewer'], 'all', keyword="' OR 1=1 --")[1] == 0
+    assert unit_review.queue(spread['reviewer'], 'all', keyword='%')[1] == 12        # stripped: no filter left
+    assert unit_review.queue(spread['reviewer'], 'all', keyword='不存在的单位%')[1] == 0
+    assert unit_review.queue(spread['reviewer'], 'all', keyword="' OR 1=1 --")[1] == 0
 
 
 def test_date_range_is_inclusive_in_shanghai_time(spread, fake_clock):
     u = spread['units']
     # unit n was submitted on 2026-11-(27+n) 10:00 Shanghai
-    rows, total = units.queue(spread['reviewer'], 'all', date_from=date(2026, 11, 30), date_to=date(2026, 12, 2))
+    rows, total = unit_review.queue(spread['reviewer'], 'all', date_from=date(2026, 11, 30), date_to=date(2026, 12, 2))
     assert ids(rows) == {u[2], u[3], u[4]} and total == 3
-    assert ids(units.queue(spread['reviewer'], 'all', date_from=date(2026, 12, 8))[0]) == {u[10], u[11]}
-    assert ids(units.queue(spread['reviewer'], 'all', date_to=date(2026, 11, 29))[0]) == {u[0], u[1]}
-    assert units.queue(spread['reviewer'], 'all', date_from=date(2026, 12, 2), date_to=date(2026, 12, 1))[1] == 0
+    assert ids(unit_review.queue(spread['reviewer'], 'all', date_from=date(2026, 12, 8))[0]) == {u[10], u[11]}
+    assert ids(unit_review.queue(spread['reviewer'], 'all', date_to=date(2026, 11, 29))[0]) == {u[0], u[1]}
+    assert unit_review.queue(spread['reviewer'], 'all', date_from=date(2026, 12, 2), date_to=date(2026, 12, 1))[1] == 0
 
 
 def test_date_range_boundary_is_local_midnight(fake_clock):
@@ -284,41 +284,41 @@ def test_date_range_boundary_is_local_midnight(fake_clock):
     fake_clock.advance(minutes=1)                                     # 2026-11-29 00:00 in Shanghai
     early, _ = f.unit_submitted(2, '秀峰区')
     day = date(2026, 11, 28)
-    assert ids(units.queue(reviewer, 'all', date_from=day, date_to=day)[0]) == {late}
-    assert ids(units.queue(reviewer, 'all', date_from=day + timedelta(days=1))[0]) == {early}
+    assert ids(unit_review.queue(reviewer, 'all', date_from=day, date_to=day)[0]) == {late}
+    assert ids(unit_review.queue(reviewer, 'all', date_from=day + timedelta(days=1))[0]) == {early}
 
 
 def test_sort_by_name(spread):
     u = spread['units']
-    rows, _ = units.queue(spread['reviewer'], 'all', sort_by='name', descending=False, per_page=100)
+    rows, _ = unit_review.queue(spread['reviewer'], 'all', sort_by='name', descending=False, per_page=100)
     assert [r['id'] for r in rows] == u
     assert [r['name'] for r in rows][:2] == ['桂林测试001有限公司', '桂林测试002有限公司']
-    rows, _ = units.queue(spread['reviewer'], 'all', sort_by='name', descending=True, per_page=100)
+    rows, _ = unit_review.queue(spread['reviewer'], 'all', sort_by='name', descending=True, per_page=100)
     assert [r['id'] for r in rows] == list(reversed(u))
 
 
 def test_unknown_sort_column_falls_back_safely(spread):
-    rows, total = units.queue(spread['reviewer'], 'all', sort_by='password_hash; DROP TABLE unit')
+    rows, total = unit_review.queue(spread['reviewer'], 'all', sort_by='password_hash; DROP TABLE unit')
     assert total == 12 and [r['id'] for r in rows] == list(reversed(spread['units']))
 
 
 def test_paging(spread):
     u = spread['units']
-    page1, total = units.queue(spread['reviewer'], 'all', sort_by='name', descending=False, page=1, per_page=5)
-    page2, total2 = units.queue(spread['reviewer'], 'all', sort_by='name', descending=False, page=2, per_page=5)
-    page3, total3 = units.queue(spread['reviewer'], 'all', sort_by='name', descending=False, page=3, per_page=5)
+    page1, total = unit_review.queue(spread['reviewer'], 'all', sort_by='name', descending=False, page=1, per_page=5)
+    page2, total2 = unit_review.queue(spread['reviewer'], 'all', sort_by='name', descending=False, page=2, per_page=5)
+    page3, total3 = unit_review.queue(spread['reviewer'], 'all', sort_by='name', descending=False, page=3, per_page=5)
     assert total == total2 == total3 == 12
     assert [r['id'] for r in page1] == u[:5]
     assert [r['id'] for r in page2] == u[5:10]
     assert [r['id'] for r in page3] == u[10:]
-    assert units.queue(spread['reviewer'], 'all', page=4, per_page=5) == ([], 12)
+    assert unit_review.queue(spread['reviewer'], 'all', page=4, per_page=5) == ([], 12)
     # filters and paging combine: the total counts the filtered rows, not the page
-    rows, total = units.queue(spread['reviewer'], 'pending', sort_by='name', descending=False, page=2, per_page=3)
+    rows, total = unit_review.queue(spread['reviewer'], 'pending', sort_by='name', descending=False, page=2, per_page=3)
     assert total == 8 and [r['id'] for r in rows] == u[7:10]
 
 
 def test_paging_arguments_are_clamped(spread):
-    rows, total = units.queue(spread['reviewer'], 'all', page=0, per_page=0)
+    rows, total = unit_review.queue(spread['reviewer'], 'all', page=0, per_page=0)
     assert total == 12 and len(rows) == 1
-    rows, _ = units.queue(spread['reviewer'], 'all', page=-3, per_page=10_000)
+    rows, _ = unit_review.queue(spread['reviewer'], 'all', page=-3, per_page=10_000)
     assert len(rows) == 12

@@ -5,9 +5,9 @@ from sqlmodel import select
 from db.engine import session_scope
 from db.models import Org, StoredFile, Unit, User
 from glrc_ui import config, security
+from glrc_ui.errors import FormErrors, ValidationError
 from glrc_ui.pdf import simple_pdf
-from glrc_ui.services import files, units
-from glrc_ui.validators import FormErrors, ValidationError
+from glrc_ui.services import files, unit_review, units
 from glrc_ui.workflow import WorkflowError
 from tests import factories as f
 from tests.factories import PASSWORD
@@ -340,7 +340,7 @@ def test_fields_and_licence_are_locked_while_pending():
     assert (unit.name, unit.address, unit.licence_file_id, unit.version) == \
         (before['name'], before['address'], before['licence']['id'], before['version'])
     # still locked at the center stage
-    units.review(f.actor_of_account('xf_review'), unit_id, 'approve', unit.version, None)
+    unit_review.review(f.actor_of_account('xf_review'), unit_id, 'approve', unit.version, None)
     with pytest.raises(ValidationError):
         save(account, f.unit_info(20, address='新地址'))
     assert f.unit_get(unit_id).address == before['address']
@@ -350,8 +350,8 @@ def test_after_active_only_contact_fields_change():
     unit_id, account = f.unit_submitted(21, '七星区')
     f.staff('qx_review', role='reviewer', org='七星区')
     f.staff('center_staff', role='center')
-    units.review(f.actor_of_account('qx_review'), unit_id, 'approve', f.unit_get(unit_id).version, None)
-    units.review(f.actor_of_account('center_staff'), unit_id, 'approve', f.unit_get(unit_id).version, None)
+    unit_review.review(f.actor_of_account('qx_review'), unit_id, 'approve', f.unit_get(unit_id).version, None)
+    unit_review.review(f.actor_of_account('center_staff'), unit_id, 'approve', f.unit_get(unit_id).version, None)
     before = my(account)
     assert before['state'] == 'active'
     assert set(before['editable']) == {'industry', 'address', 'contact_phone', 'intro'}

@@ -3,9 +3,9 @@ import pytest
 
 from db.models import StoredFile
 from glrc_ui import config
+from glrc_ui.actor import Actor
 from glrc_ui.pdf import simple_pdf
 from glrc_ui.services import files
-from glrc_ui.services.audit import Actor
 from tests import factories as f
 
 ACTOR = Actor(None, 'tester', 'unit')
@@ -41,3 +41,47 @@ def test_the_sweeper_keeps_files_that_have_their_row():
     assert len(stored_files()) == 1
     assert files.path_of(stored_files()[0]).read_bytes().startswith(b'%PDF-')
     assert kept['size'] > 0
+
+
+def test_a_replaced_licence_keeps_its_bytes_through_the_grace_period_then_the_sweeper_removes_them(fake_clock):
+    unit_id, account = f.unit_filled(71)
+    op = f.actor_of_account(account)
+    from glrc_ui.services import units
+    first = f.unit_get(unit_id).licence_file_id
+    units.upload_licence(op, simple_pdf(['second']), 'b.pdf', units.my_unit(op)['version'])
+    second = f.unit_get(unit_id).licence_file_id
+    assert second != first and len(stored_files()) == 2
+    fake_clock.advance(minutes=59)
+    files.sweep_orphans()
+    assert len(stored_files()) == 2                       # a reviewer may still have the old one open
+    fake_clock.advance(minutes=2)
+    files.sweep_orphans()
+    with f.session_scope() as s:
+        kept = s.get(StoredFile, second).stored_name
+        assert s.get(StoredFile, first).deleted_at is not None    # the row stays, as history
+    assert stored_files() == [kept]
+
+
+def test_a_stale_licence_upload_leaves_no_bytes_and_no_row():
+    unit_id, account = f.unit_filled(72, licence=False)
+    op = f.actor_of_account(account)
+    from glrc_ui.errors import ValidationError
+    from glrc_ui.services import units
+    stale = units.my_unit(op)['version'] - 1
+    with pytest.raises(ValidationError, match='状态已变化'):
+        units.upload_licence(op, simple_pdf(['late']), 'late.pdf', stale)
+    assert stored_files() == [] and f.count_rows(StoredFile) == 0
+    assert f.unit_get(unit_id).licence_file_id is None
+
+
+def test_a_failure_after_the_row_was_added_removes_the_file_with_the_row(monkeypatch):
+    from glrc_ui.services import units
+    unit_id, account = f.unit_filled(73, licence=False)
+    op = f.actor_of_account(account)
+
+    def broken_detail(*args, **kwargs):
+        raise Crash('after the row')
+    monkeypatch.setattr(units, 'detail', broken_detail)
+    with pytest.raises(Crash):
+        units.upload_licence(op, simple_pdf(['x']), 'x.pdf', f.unit_get(unit_id).version)
+    assert stored_files() == [] and f.count_rows(StoredFile) == 0

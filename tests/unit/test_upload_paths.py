@@ -2,10 +2,10 @@
 import pytest
 
 from glrc_ui import config
+from glrc_ui.actor import Actor
+from glrc_ui.errors import ValidationError
 from glrc_ui.pdf import simple_pdf
 from glrc_ui.services import files
-from glrc_ui.services.audit import Actor
-from glrc_ui.validators import ValidationError
 
 ACTOR = Actor(None, 'tester', 'unit')
 

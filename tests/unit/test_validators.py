@@ -24,7 +24,7 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def id_check(first17: str) -> str:
-    return '10X98765432'[sum(int(c) * w for c, w in zip(first17, GB11643_WEIGHTS)) % 11]
+    return '10X98765432'[sum(int(c) * w for c, w in zip(first17, GB11643_WEIGHTS, strict=True)) % 11]
 
 
 def make_id(area: str = '450305', born: date = date(1990, 1, 1), seq: str = '123') -> str:
@@ -33,7 +33,7 @@ def make_id(area: str = '450305', born: date = date(1990, 1, 1), seq: str = '123
 
 
 def uscc_check(first17: str) -> str:
-    return USCC_ALPHABET[(31 - sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS)) % 31) % 31]
+    return USCC_ALPHABET[(31 - sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True)) % 31) % 31]
 
 
 def make_uscc(body: str = '91450300MA5K') -> str:

@@ -10,11 +10,10 @@ from db.engine import session_scope
 from db.models import AuditLog, AuthSession, Notification, ReviewRecord, SmsMessage, Unit
 from glrc_ui import security, workflow
 from glrc_ui.security import LOGIN_DISABLED, LoginError
-from glrc_ui.services import sms, units
+from glrc_ui.services import sms, unit_review, units
 from glrc_ui.services.units import PermissionDenied
 from glrc_ui.workflow import ConflictError, WorkflowError
 from tests import factories as f
-
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +45,7 @@ def submit(account: str) -> dict:
 
 
 def review(actor, unit_id: int, action: str, opinion: str | None = None) -> dict:
-    return units.review(actor, unit_id, action, version(unit_id), opinion)
+    return unit_review.review(actor, unit_id, action, version(unit_id), opinion)
 
 
 def notifications_of(user_id: int) -> list[Notification]:
@@ -67,7 +66,7 @@ def operator_id(account: str) -> int:
 # ---------------------------------------------------------------- the machine as data
 
 def test_unit_machine_declares_spec_transitions():
-    t = {(x.source, x.action): (x.target, x.role) for x in workflow.UNIT_MACHINE.transitions}
+    t = {(x.source, x.action): (x.target, x.role) for x in units.MACHINE.transitions}
     assert t == {
         ('registered', 'submit'): ('pending_org', 'unit'),
         ('returned', 'submit'): ('pending_org', 'unit'),
@@ -78,9 +77,9 @@ def test_unit_machine_declares_spec_transitions():
         ('active', 'disable'): ('disabled', 'center'),
         ('disabled', 'enable'): ('active', 'center'),
     }
-    needs_opinion = {(x.source, x.action) for x in workflow.UNIT_MACHINE.transitions if x.needs_opinion}
+    needs_opinion = {(x.source, x.action) for x in units.MACHINE.transitions if x.needs_opinion}
     assert {('pending_org', 'return_'), ('pending_center', 'return_')} <= needs_opinion
-    assert not any(x.needs_opinion for x in workflow.UNIT_MACHINE.transitions if x.action == 'approve')
+    assert not any(x.needs_opinion for x in units.MACHINE.transitions if x.action == 'approve')
 
 
 # ---------------------------------------------------------------- full path
@@ -96,7 +95,8 @@ def test_full_path_registered_to_active(people, fake_clock):
     assert result['state'] == 'pending_center' and state(unit_id) == 'pending_center'
     fake_clock.advance(hours=1)
     result = review(people['center_staff'], unit_id, 'approve', '材料齐全，同意')
-    assert result == {'id': unit_id, 'state': 'active', 'state_label': '审核通过', 'version': version(unit_id)}
+    assert result == {'id': unit_id, 'state': 'active', 'state_label': '审核通过', 'version': version(unit_id),
+                      'data': {}}
     assert [(r.action, r.from_state, r.to_state) for r in f.unit_reviews(unit_id)] == [
         ('submit', 'registered', 'pending_org'),
         ('approve', 'pending_org', 'pending_center'),
@@ -106,7 +106,7 @@ def test_full_path_registered_to_active(people, fake_clock):
     assert f.actor_of_account(account).status == 'active'
     history = units.my_unit(f.actor_of_account(account))['history']
     assert [h['action_label'] for h in history] == ['提交审核', '通过', '通过']
-    assert [h['org'] for h in history] == ['', '秀峰区', '桂林市人才服务中心']
+    assert [h['org'] for h in history] == ['桂林测试001有限公司', '秀峰区', '桂林市人才服务中心']  # the submitting unit names itself
 
 
 def test_each_transition_increments_the_version(people):
@@ -197,8 +197,8 @@ def test_unit_cannot_approve_or_return_its_own_unit(people):
     unit_id, account = f.unit_submitted(10, '秀峰区')
     op = f.actor_of_account(account)
     for action in ('approve', 'return_'):
-        with pytest.raises(WorkflowError):
-            units.review(op, unit_id, action, version(unit_id), '自己通过')
+        with pytest.raises(PermissionDenied):   # the review service admits reviewers and the center only
+            unit_review.review(op, unit_id, action, version(unit_id), '自己通过')
         with pytest.raises(WorkflowError):
             workflow.apply('unit', unit_id, action, op, version(unit_id), '自己通过')
     assert state(unit_id) == 'pending_org'
@@ -219,7 +219,7 @@ def test_unknown_review_action_is_refused(people):
     unit_id, _ = f.unit_submitted(12, '秀峰区')
     for action in ('submit', 'disable', 'enable', 'reject', 'activate'):
         with pytest.raises(WorkflowError):
-            units.review(people['xf_review'], unit_id, action, version(unit_id), '意见')
+            unit_review.review(people['xf_review'], unit_id, action, version(unit_id), '意见')
     assert state(unit_id) == 'pending_org'
 
 
@@ -260,10 +260,10 @@ def test_stale_expected_version_is_a_conflict(people):
     seen = version(unit_id)
     review(people['xf_review'], unit_id, 'approve')                    # someone else acted first
     with pytest.raises(ConflictError) as err:
-        units.review(people['xf_review'], unit_id, 'approve', seen, None)
+        unit_review.review(people['xf_review'], unit_id, 'approve', seen, None)
     assert '已被他人处理' in str(err.value)
     with pytest.raises(ConflictError) as err:
-        units.review(people['center_staff'], unit_id, 'approve', seen, None)
+        unit_review.review(people['center_staff'], unit_id, 'approve', seen, None)
     assert '已被他人处理' in str(err.value)
     assert state(unit_id) == 'pending_center'
     assert [r.action for r in f.unit_reviews(unit_id)] == ['submit', 'approve']
@@ -272,7 +272,7 @@ def test_stale_expected_version_is_a_conflict(people):
 def test_version_from_the_future_is_a_conflict(people):
     unit_id, _ = f.unit_submitted(18, '秀峰区')
     with pytest.raises(ConflictError):
-        units.review(people['xf_review'], unit_id, 'approve', version(unit_id) + 1, None)
+        unit_review.review(people['xf_review'], unit_id, 'approve', version(unit_id) + 1, None)
     assert state(unit_id) == 'pending_org'
 
 
@@ -289,7 +289,7 @@ def test_eight_concurrent_approvals_make_exactly_one_transition(people):
     def click(i: int) -> None:
         barrier.wait()
         try:
-            outcomes[i] = units.review(reviewers[i], unit_id, 'approve', expected, f'同意（{i}）')
+            outcomes[i] = unit_review.review(reviewers[i], unit_id, 'approve', expected, f'同意（{i}）')
         except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
             outcomes[i] = exc
 

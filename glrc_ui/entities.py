@@ -1,0 +1,7 @@
+"""Every workflow entity, registered explicitly at start-up (cli.prepare), not by a lazy import.
+A new machine (persons, applications) adds its service's register_entity() here."""
+from glrc_ui.services import units
+
+
+def register_all() -> None:
+    units.register_entity()

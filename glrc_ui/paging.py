@@ -1,0 +1,68 @@
+"""Server-side paging for every list (STYLE 6): whitelisted sort columns, clamped sizes, a stable
+tie-break on the id, and keyset paging when the next page follows the one just shown."""
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql import Select
+
+MAX_PER_PAGE = 100
+PER_PAGE_CHOICES = (10, 20, 50, 100)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a shown page ended; opaque to pages, kept on the server by the table."""
+    page: int
+    sort_by: str
+    descending: bool
+    value: Any
+    id: int
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    cursor: Cursor | None       # hand back with the request for page + 1
+
+
+def clamp(page: Any, per_page: Any) -> tuple[int, int]:
+    try:
+        page, per_page = int(page), int(per_page)
+    except (TypeError, ValueError):
+        return 1, 20
+    return max(1, min(page, 1_000_000)), min(max(1, per_page), MAX_PER_PAGE)
+
+
+def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, default_sort: str,
+          descending: bool, page: Any, per_page: Any, after: Cursor | None = None,
+          not_null: tuple[str, ...] = ()) -> Page:
+    """One page of `query` (an ORM select of one entity). Unknown sort keys fall back to default_sort.
+
+    Keyset (WHERE (sort, id) past the cursor) replaces OFFSET when `after` is the cursor of the
+    previous page in the same order, for columns that hold no NULL in this query (NOT NULL columns, or
+    sort keys the caller names in `not_null`): NULLs sort differently per database and a keyset
+    comparison would skip them."""
+    page, per_page = clamp(page, per_page)
+    if sort_by not in sorts:
+        sort_by = default_sort
+    column = sorts[sort_by]
+    descending = bool(descending)
+    total = s.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
+    ordered = query.order_by(*order).limit(per_page)
+    keyset_ok = sort_by in not_null or not getattr(column, 'nullable', True)
+    if (keyset_ok and after is not None and after.page == page - 1 and after.sort_by == sort_by
+            and after.descending == descending and after.value is not None):
+        past = (column < after.value) if descending else (column > after.value)
+        same = (id_column < after.id) if descending else (id_column > after.id)
+        ordered = ordered.where(or_(past, and_(column == after.value, same)))
+    else:
+        ordered = ordered.offset((page - 1) * per_page)
+    items = list(s.execute(ordered).scalars().all())
+    cursor = None
+    if items:
+        last = items[-1]
+        cursor = Cursor(page, sort_by, descending, getattr(last, column.key), last.id)
+    return Page(items, total, cursor)

@@ -1,0 +1,86 @@
+"""The paging helper (whitelisted sorts, clamped sizes, keyset = offset rows) and field schemas."""
+import pytest
+
+from glrc_ui import paging
+from glrc_ui.schema import FieldSpec, Schema
+from glrc_ui.services import unit_review, units
+from tests import factories as f
+
+
+@pytest.mark.parametrize('page, per_page, expected', [
+    (0, 20, (1, 20)), (-5, 500, (1, 100)), ('x', 20, (1, 20)), (3, 0, (3, 1)), (None, None, (1, 20))])
+def test_paging_sizes_are_clamped(page, per_page, expected):
+    assert paging.clamp(page, per_page) == expected
+
+
+@pytest.fixture
+def nine_units(fake_clock):
+    f.staff('pg_center')
+    for n in range(9):
+        f.unit_submitted(300 + n, '秀峰区')
+        if n % 3 == 0:
+            fake_clock.advance(minutes=1)      # some share a submitted_at: the id breaks the tie
+    return f.actor_of_account('pg_center')
+
+
+@pytest.mark.parametrize('sort_by, descending', [('submitted_at', True), ('submitted_at', False),
+                                                  ('name', True), ('name', False), ('state', True)])
+def test_keyset_pages_hold_exactly_the_offset_pages(nine_units, sort_by, descending):
+    center = nine_units
+    by_offset, by_keyset, cursor = [], [], None
+    for page in (1, 2, 3, 4):
+        plain = unit_review.queue_page(center, 'all', sort_by=sort_by, descending=descending, page=page, per_page=3)
+        with f.sql_log() as statements:
+            keyed = unit_review.queue_page(center, 'all', sort_by=sort_by, descending=descending, page=page,
+                                           per_page=3, after=cursor)
+        keyset = [s for s in statements if 'unit.id <' in s or 'unit.id >' in s]
+        assert len(keyset) == (1 if page > 1 else 0), statements   # the keyset query served pages 2-4
+        cursor = keyed.cursor
+        by_offset.append([r['id'] for r in plain.items])
+        by_keyset.append([r['id'] for r in keyed.items])
+        assert plain.total == keyed.total == 9
+    assert by_keyset == by_offset
+    assert sorted(sum(by_offset, [])) == sorted(set(sum(by_offset, []))) and len(sum(by_offset, [])) == 9
+
+
+def test_a_cursor_is_ignored_unless_it_ends_the_page_before_in_the_same_order(nine_units):
+    center = nine_units
+    first = unit_review.queue_page(center, 'all', page=1, per_page=3)
+    wrong_order = unit_review.queue_page(center, 'all', sort_by='name', page=2, per_page=3, after=first.cursor)
+    plain = unit_review.queue_page(center, 'all', sort_by='name', page=2, per_page=3)
+    assert [r['id'] for r in wrong_order.items] == [r['id'] for r in plain.items]
+    skipped = unit_review.queue_page(center, 'all', page=3, per_page=3, after=first.cursor)
+    assert [r['id'] for r in skipped.items] == [r['id'] for r in unit_review.queue_page(center, 'all', page=3,
+                                                                                       per_page=3).items]
+
+
+def test_an_unknown_sort_key_falls_back_to_the_default(nine_units):
+    rows = unit_review.queue_page(nine_units, 'all', sort_by='password_hash; DROP TABLE unit', per_page=100).items
+    assert [r['id'] for r in rows] == [r['id'] for r in unit_review.queue_page(nine_units, 'all', per_page=100).items]
+
+
+SCHEMA = Schema(FieldSpec('name', '姓名', required=True, max_len=5),
+                FieldSpec('kind', '类别', 'select', required=True, choices={'a': '甲', 'b': '乙'}),
+                FieldSpec('code', '代码', upper=True, check=lambda v: None if v.isalnum() else '代码只能是字母和数字'))
+
+
+def test_the_schema_cleans_and_checks_with_its_labels():
+    values = SCHEMA.clean({'name': '  张三 ', 'kind': '', 'code': ' ab1 ', 'other': 'dropped'})
+    assert values == {'name': '张三', 'kind': None, 'code': 'AB1'}
+    assert SCHEMA.errors(values, complete=False) == {}
+    assert SCHEMA.errors(values, complete=True) == {'类别': '请选择类别'}
+    assert SCHEMA.errors({'name': '张三李四王五', 'kind': 'c', 'code': 'a-b'}, complete=True) == {
+        '姓名': '姓名最多 5 字', '类别': '类别不正确，请从列表中选择', '代码': '代码只能是字母和数字'}
+    assert SCHEMA.errors({}, complete=False, always=('name',)) == {'姓名': '请填写姓名'}
+    assert SCHEMA.sheet({'name': '张三', 'kind': 'b'}, {'code': '（无）'}) == [
+        ('姓名', '张三'), ('类别', '乙'), ('代码', '（无）')]
+
+
+def test_the_unit_schema_is_where_the_unit_labels_live():
+    assert units.LABELS['credit_code'] == '统一社会信用代码'
+    assert units.SCHEMA.required == ('name', 'credit_code', 'unit_type', 'allocation', 'org_id', 'address',
+                                     'legal_rep', 'contact_phone')
+    unit_id, account = f.unit_filled(320)
+    detail = units.my_unit(f.actor_of_account(account))
+    sheet = dict(detail['sheet'])
+    assert sheet['单位审核归属'] == '秀峰区' and sheet['单位分配管理'] == '城区' and sheet['单位名称'] == detail['name']
