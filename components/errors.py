@@ -6,6 +6,7 @@ from nicegui import app, ui
 from components.frame import add_style
 
 log = logging.getLogger('glrc')
+ACTION_FAILED = '操作未能完成，请稍后重试；如多次出现，请联系市人才服务中心'
 
 
 def install() -> None:
@@ -29,7 +30,6 @@ def error_panel() -> None:
 
 def _event_error(exception: Exception) -> None:
     try:
-        from components.auth import ACTION_FAILED
         ui.notify(ACTION_FAILED, type='negative')
     except RuntimeError:
         pass  # no page to tell (e.g. the client is gone); the exception is logged by NiceGUI

@@ -2,7 +2,7 @@
 from nicegui import ui
 from nicegui.elements.select import Select
 
-from glrc_ui.validators import FormErrors, ValidationError
+from glrc_ui.errors import FormErrors, UserError
 
 
 def text(label: str, value: str = '', *, password: bool = False, required: bool = False,
@@ -31,12 +31,14 @@ class ErrorBinder:
             self.fallback.set_text('')
             self.fallback.set_visibility(False)
 
-    def show(self, error: FormErrors | ValidationError | str, field: str | None = None) -> None:
+    def show(self, error: UserError | str, field: str | None = None) -> None:
+        """A FormErrors next to each of its fields; a UserError next to its field, or in the fallback
+        line (or as a notice) when it names none that this form has."""
         if isinstance(error, FormErrors):
             for label, message in error.errors.items():
                 self.show(message, label)
             return
-        if isinstance(error, ValidationError):
+        if isinstance(error, UserError):
             field, message = error.field, error.message
         else:
             message = error

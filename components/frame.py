@@ -3,10 +3,10 @@ from contextlib import contextmanager
 
 from nicegui import run, ui
 
-from components import auth
-from components.menu import menu_for
+from components import session
+from components.menu import menu_for, registered_paths
+from glrc_ui.actor import Actor
 from glrc_ui.services import notifications
-from glrc_ui.services.audit import Actor
 
 SYSTEM_NAME = '桂林市人才服务信息化管理系统'
 CSS = '''
@@ -21,6 +21,14 @@ body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "M
 .glrc-table td, .glrc-table th { white-space: normal; }
 .glrc-table th { font-weight: 600; background: #f7f8fa; }
 .glrc-group { color: #7a8599; font-size: 12px; padding: 14px 16px 4px; }
+.glrc-form-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); column-gap: 32px; row-gap: 12px; }
+.glrc-sheet { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); column-gap: 24px; row-gap: 8px; }
+.glrc-sheet-row { display: grid; grid-template-columns: 8.5em minmax(0, 1fr); column-gap: 12px; align-items: baseline; }
+.glrc-sheet-label { color: #5f6b7a; text-align: right; }
+@media (max-width: 600px) {
+  .glrc-form-grid, .glrc-sheet { grid-template-columns: minmax(0, 1fr); }
+  .glrc-sheet-row { grid-template-columns: 7em minmax(0, 1fr); }
+}
 '''
 
 
@@ -43,7 +51,7 @@ async def header_and_menu(actor: Actor, current_path: str) -> None:
         ui.button('退出登录', icon='logout', on_click=_logout).props('flat color=white')
     with ui.left_drawer(value=True, bordered=True).classes('bg-white p-0').props('width=220'):
         with ui.list().classes('glrc-menu w-full pt-2'):
-            for group, items in menu_for(actor, auth.registered_paths):
+            for group, items in menu_for(actor, registered_paths):
                 if group:
                     ui.item_label(group).classes('glrc-group')
                 for label, path in items:
@@ -64,12 +72,12 @@ def go_to(path: str):
 
 
 async def _check_alive() -> None:
-    if await auth.current_actor(touch=False) is None:
+    if await session.current_actor(touch=False) is None:
         ui.navigate.to('/login')
 
 
 async def _logout() -> None:
-    await auth.sign_out()
+    await session.sign_out()
     ui.navigate.to('/login')
 
 

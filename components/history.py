@@ -1,6 +1,7 @@
 """The review history timeline (every stage, reviewer, organisation, opinion and time)."""
 from nicegui import ui
 
+
 def timeline(history: list[dict]) -> None:
     if not history:
         ui.label('暂无审核记录').classes('text-grey-6')

@@ -1,5 +1,8 @@
 """The role menus of SPEC §3, exact labels. An entry shows only once its page is registered."""
-from glrc_ui.services.audit import Actor
+from glrc_ui.actor import Actor
+
+# Paths registered through protected_page(); the menu shows only entries whose page exists.
+registered_paths: set[str] = set()
 
 HOME = ('首页', '/')
 MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {

@@ -3,11 +3,11 @@ import functools
 
 from nicegui import run, ui
 
-from components import forms, frame
+from components import forms, frame, upload
 from components.auth import guarded, protected_page
+from components.upload import upload_field
+from glrc_ui.actor import Actor
 from glrc_ui.services import accounts, files
-from glrc_ui.services.audit import Actor
-from glrc_ui.validators import ValidationError
 
 PATH = '/account/settings'
 RELOGIN = '修改成功，请重新登录'
@@ -33,35 +33,13 @@ def _avatar_block(info: dict) -> None:
         ui.label('头像').classes('text-grey-8')
         avatar = ui.image(f'/files/{info["avatar_file_id"]}?inline=1' if info['avatar_file_id'] else '') \
             .classes('w-28 h-28 rounded-full bg-grey-3')
-        message = forms.error_line()
 
-        async def uploaded(actor: Actor, e) -> None:
-            message.set_visibility(False)
-            tmp = files.temp_path()
-            try:
-                if e.file.size() > files.MAX_AVATAR:
-                    raise ValidationError('头像', f'文件大小不能超过 {files.MAX_AVATAR // files.MB} MB')
-                await e.file.save(tmp)
-                stored = await run.io_bound(files.store, tmp, e.file.name, kind='avatar', entity='avatar',
-                                            entity_id=actor.user_id, actor=actor, allowed=files.IMAGE_TYPES,
-                                            max_size=files.MAX_AVATAR, field='头像')
-            except ValidationError as exc:
-                message.set_text(exc.message)
-                message.set_visibility(True)
-                upload.reset()
-                return
-            finally:
-                tmp.unlink(missing_ok=True)
-            await run.io_bound(accounts.set_avatar, actor, stored['id'])
+        def saved(actor: Actor, stored: dict) -> None:
             avatar.set_source(f'/files/{stored["id"]}?inline=1')
-            upload.reset()
             ui.notify('头像已更新', type='positive')
 
-        upload = ui.upload(label='上传头像', auto_upload=True, max_file_size=files.MAX_AVATAR,
-                           on_upload=guarded(uploaded, password_gate=False),
-                           on_rejected=lambda: ui.notify('头像须为 2 MB 以内的 JPG 或 PNG 图片', type='negative')) \
-            .props('accept=".jpg,.jpeg,.png" flat bordered').classes('w-48')
-        ui.label('JPG/PNG，2 MB 以内').classes('text-grey-6 text-xs')
+        upload_field('上传头像', accounts.set_avatar, field='头像', on_saved=saved, max_size=files.MAX_AVATAR,
+                     accept=upload.IMAGES, password_gate=False)
 
 
 def _form(actor: Actor, info: dict) -> None:
@@ -85,26 +63,21 @@ def _form(actor: Actor, info: dict) -> None:
         errors = forms.ErrorBinder(fields, message)
 
         async def save(actor: Actor) -> None:
-            errors.clear()
             wants_account = info['role'] != 'person' and account.value.strip() != info['account']
             phone_value = phone.value if phone else None
-            try:
-                if new.value or wants_account:  # profile, account and password together, after the old password
-                    await run.io_bound(functools.partial(
-                        accounts.change_credentials, actor, old.value, account.value if wants_account else None,
-                        new.value, confirm.value, display_name=name.value, phone=phone_value))
-                    app_logout_and_leave()
-                    return
-                await run.io_bound(accounts.update_profile, actor, name.value, phone_value)
-            except ValidationError as exc:
-                errors.show(exc)
+            if new.value or wants_account:  # profile, account and password together, after the old password
+                await run.io_bound(functools.partial(
+                    accounts.change_credentials, actor, old.value, account.value if wants_account else None,
+                    new.value, confirm.value, display_name=name.value, phone=phone_value))
+                app_logout_and_leave()
                 return
+            await run.io_bound(accounts.update_profile, actor, name.value, phone_value)
             ui.notify('保存成功', type='positive')
 
-        ui.button('保存', on_click=guarded(save, password_gate=False)).props('unelevated color=red-9').classes('w-32')
+        ui.button('保存', on_click=guarded(save, password_gate=False, errors=errors)).props('unelevated color=red-9').classes('w-32')
 
 
 def app_logout_and_leave() -> None:
-    from components.auth import forget_token
+    from components.session import forget_token
     forget_token()
     ui.navigate.to('/login?msg=relogin')

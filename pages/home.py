@@ -6,8 +6,8 @@ from nicegui import run, ui
 from components import frame
 from components.auth import protected_page
 from db.models import ROLE_LABELS
+from glrc_ui.actor import Actor
 from glrc_ui.services import accounts
-from glrc_ui.services.audit import Actor
 
 # role -> builders of home panels, added by the areas (units add "what to do next", …)
 PANELS: dict[str, list[Callable]] = {}

@@ -5,13 +5,15 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
 
-from components import auth, forms
+from components import forms, session
 from components.frame import SYSTEM_NAME, add_style
+from components.menu import registered_paths
 from glrc_ui import security
+from glrc_ui.errors import ValidationError
 from glrc_ui.http import client_ip
 from glrc_ui.security import LoginError
 from glrc_ui.services import accounts
-from glrc_ui.validators import ValidationError, phone_error
+from glrc_ui.validators import phone_error
 
 UNIT, PERSON, STAFF = '单位用户', '个人用户', '管理人员'
 # fixed notices chosen by key: no text from the URL is ever shown
@@ -20,8 +22,8 @@ NOTICES = {'relogin': '修改成功，请重新登录', 'registered': '注册成
 
 def register() -> None:
     @ui.page('/login', title=f'登录 - {SYSTEM_NAME}')
-    def login_page(next: str = '/', msg: str = ''):  # noqa: A002 - query parameter name
-        target = auth.safe_next(next)
+    def login_page(next: str = '/', msg: str = ''):
+        target = session.safe_next(next)
         add_style()
         notice = NOTICES.get(msg)
         ui.query('.nicegui-content').classes('p-0')
@@ -42,14 +44,14 @@ def register() -> None:
                         _account_form(('reviewer', 'center'), target)
                 with ui.row().classes('w-full justify-center gap-6 pb-4'):
                     for label, path in (('单位注册', '/register/unit'), ('个人注册', '/register/person')):
-                        if path in auth.registered_paths:  # a link only to a page that exists
+                        if path in registered_paths:  # a link only to a page that exists
                             ui.link(label, path)
             ui.label('主办：桂林市人才服务中心').classes('text-grey-6 text-sm mt-6')
 
     @app.get('/login/finish', include_in_schema=False)
     async def login_finish(request: Request, n: str = ''):
         """Hop 1: end the session this browser had and give it a new storage id (new cookie)."""
-        if not auth.pending_logins.known(n):
+        if not session.pending_logins.known(n):
             return RedirectResponse('/login?msg=expired', status_code=303)
         old = app.storage.user.pop('token', None)
         if old:
@@ -60,12 +62,12 @@ def register() -> None:
     @app.get('/login/complete', include_in_schema=False)
     async def login_complete(n: str = ''):
         """Hop 2: the fresh storage gets the session token; then on to the page asked for."""
-        pending = auth.pending_logins.pop(n)
+        pending = session.pending_logins.pop(n)
         if pending is None:
             return RedirectResponse('/login?msg=expired', status_code=303)
         token, target = pending
         app.storage.user['token'] = token
-        return RedirectResponse(auth.safe_next(target), status_code=303)
+        return RedirectResponse(session.safe_next(target), status_code=303)
 
     @app.get('/logout', include_in_schema=False)
     async def logout(request: Request):
@@ -97,12 +99,12 @@ def _password_form(roles: tuple[str, ...], id_label: str, id_error, target: str)
                 return
             try:
                 token, _ = await run.io_bound(security.login_password, roles, identifier.value, password.value,
-                                              auth.request_ip())
+                                              session.request_ip())
             except LoginError as exc:
                 password.value = ''
                 errors.show(str(exc))
                 return
-            auth.sign_in(token, target)
+            session.sign_in(token, target)
 
         password.on('keydown.enter', submit)
         ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')
@@ -134,7 +136,7 @@ def _person_code(target: str) -> None:
         async def request_code() -> None:
             errors.clear()
             try:
-                await run.io_bound(accounts.request_login_code, phone.value.strip(), auth.request_ip())
+                await run.io_bound(accounts.request_login_code, phone.value.strip(), session.request_ip())
             except ValidationError as exc:
                 errors.show(exc)
                 return
@@ -151,11 +153,11 @@ def _person_code(target: str) -> None:
                 errors.show('请输入验证码', '验证码')
                 return
             try:
-                token, _ = await run.io_bound(accounts.login_code, phone.value.strip(), code.value, auth.request_ip())
+                token, _ = await run.io_bound(accounts.login_code, phone.value.strip(), code.value, session.request_ip())
             except LoginError as exc:
                 errors.show(str(exc), '验证码')
                 return
-            auth.sign_in(token, target)
+            session.sign_in(token, target)
 
         send.on_click(request_code)
         ui.button('登录', on_click=submit).props('unelevated color=red-9').classes('w-full')

@@ -3,8 +3,8 @@ from nicegui import run, ui
 
 from components import frame
 from components.auth import protected_page
+from glrc_ui.actor import Actor
 from glrc_ui.services import notifications
-from glrc_ui.services.audit import Actor
 
 
 def register() -> None:

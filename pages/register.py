@@ -2,10 +2,11 @@
 from nicegui import run, ui
 
 from components import forms
-from components.auth import registered_paths, request_ip
 from components.frame import SYSTEM_NAME, add_style
+from components.menu import registered_paths
+from components.session import request_ip
+from glrc_ui.errors import FormErrors
 from glrc_ui.services import units
-from glrc_ui.validators import FormErrors
 
 UNIT_FIELDS = ('单位名称', '统一社会信用代码', '操作人姓名', '操作人手机号', '登录账号', '密码', '确认密码')
 HINTS = {'单位名称': '请填写单位全称', '操作人姓名': '负责人才相关工作的工作人员',

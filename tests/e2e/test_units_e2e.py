@@ -57,7 +57,7 @@ def complete_and_submit(page: Page, server, tmp_path, org: str = '秀峰区') ->
     expect(page.get_by_text('待城区/主管部门审核').first).to_be_visible()
 
 
-def review(browser, server, account: str, unit_name: str, button: str, opinion: str = '') -> Page:
+def review(browser, server, account: str, unit_name: str, button: str, opinion: str = '', confirm: bool = True) -> Page:
     context = browser.new_context(viewport={'width': 1280, 'height': 800}, locale='zh-CN')
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -71,7 +71,16 @@ def review(browser, server, account: str, unit_name: str, button: str, opinion: 
     if opinion:
         page.get_by_label('审核意见', exact=True).fill(opinion)
     page.get_by_role('button', name=button, exact=True).click()
+    if confirm:
+        confirm_dialog(page, unit_name)
     return page
+
+
+def confirm_dialog(page: Page, item_name: str) -> None:
+    """Every review decision asks first, naming the unit."""
+    dialog = page.get_by_role('dialog')
+    expect(dialog).to_contain_text(item_name)
+    dialog.get_by_role('button', name='确定', exact=True).click()
 
 
 def test_register_to_active_through_two_reviews(page: Page, reviewers, browser, tmp_path):
@@ -107,10 +116,11 @@ def test_return_and_resubmit(page: Page, reviewers, browser, tmp_path):
     register_unit(page, server, name, credit_code(902), 'e2e_unit_b', '13907730902')
     complete_and_submit(page, server, tmp_path)
 
-    district = review(browser, server, 'xf_reviewer', name, '退回修改')
+    district = review(browser, server, 'xf_reviewer', name, '退回修改', confirm=False)
     expect(district.get_by_text('请填写审核意见')).to_be_visible()  # returning needs an opinion
     district.get_by_label('审核意见', exact=True).fill('单位地址请填写到门牌号')
     district.get_by_role('button', name='退回修改', exact=True).click()
+    confirm_dialog(district, name)
     expect(district).to_have_url(server.url('/review/units'))
     district.context.close()
 

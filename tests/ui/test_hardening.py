@@ -4,7 +4,7 @@ import pytest
 from nicegui import app, storage
 from nicegui.testing import User
 
-from components.auth import safe_next
+from components.session import safe_next
 from glrc_ui import security
 from glrc_ui.services import accounts, files
 from tests import factories as f
@@ -25,7 +25,7 @@ def test_wrong_old_password_counts_like_a_failed_login_and_saves_nothing():
     user_id = f.unit_user('unit_guess', phone='13900139001')
     f.login('unit_guess', roles=('unit',))
     actor = security.actor_of(f.get_user(user_id), f.IP)
-    for attempt in range(5):
+    for _attempt in range(5):
         with pytest.raises(accounts.ValidationError) as err:
             accounts.change_credentials(actor, 'Wrong#Pass2026', None, 'N3w!Secret-2026', 'N3w!Secret-2026',
                                         display_name='改名', phone='13900139999')
@@ -51,12 +51,9 @@ def test_avatars_are_visible_to_their_owner_and_staff_only():
 def test_replacing_an_avatar_retires_the_old_file():
     owner = f.unit_user('unit_face2', phone='13900139004')
     actor = security.actor_of(f.get_user(owner))
-    first = files.store(f._png_1x1(), 'a.png', kind='avatar', entity='avatar', entity_id=owner, actor=actor,
-                        allowed=files.IMAGE_TYPES, max_size=files.MAX_AVATAR)
-    accounts.set_avatar(actor, first['id'])
-    second = files.store(f._png_1x1(), 'b.png', kind='avatar', entity='avatar', entity_id=owner, actor=actor,
-                         allowed=files.IMAGE_TYPES, max_size=files.MAX_AVATAR)
-    accounts.set_avatar(actor, second['id'])
+    first = accounts.set_avatar(actor, f._png_1x1(), 'a.png')
+    second = accounts.set_avatar(actor, f._png_1x1(), 'b.png')
+    assert f.get_user(owner).avatar_file_id == second['id']
     assert files.open_for(actor, first['id']) is None
     assert files.open_for(actor, second['id']) is not None
 

@@ -2,7 +2,7 @@
 from nicegui import ui
 from nicegui.testing import User
 
-from glrc_ui.services import units
+from glrc_ui.services import unit_review
 from tests import factories as f
 from tests.factories import PASSWORD, submit_login
 
@@ -14,7 +14,7 @@ def unread_badges(user: User) -> list[str]:
 async def test_a_returned_unit_reads_the_opinion_in_its_messages(user: User):
     unit_id, account = f.unit_submitted(31, '秀峰区')
     f.staff('msg_rev', role='reviewer', org='秀峰区')
-    units.review(f.actor_of_account('msg_rev'), unit_id, 'return_', f.unit_get(unit_id).version, '请补充法定代表人信息')
+    unit_review.review(f.actor_of_account('msg_rev'), unit_id, 'return_', f.unit_get(unit_id).version, '请补充法定代表人信息')
     await user.open('/login')
     await submit_login(user, '单位用户', account, PASSWORD)
     await user.should_see('首页')

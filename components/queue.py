@@ -1,0 +1,103 @@
+"""A review queue: the filter row (待审核 / 已审核 / 全部, keyword, date range), the paged table and the
+batch bar. Pages give it the service's queue function; every event re-checks session and role."""
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from nicegui import run, ui
+
+from components import forms
+from components.auth import guarded
+from components.paged_table import PagedTable
+from glrc_ui.actor import Actor
+from glrc_ui.paging import Page
+
+STATUS = {'pending': '待审核', 'done': '已审核', 'all': '全部'}
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class Queue:
+    """service(actor, status, keyword, date_from, date_to, *, sort_by, descending, page, per_page, after)
+    -> Page of row dicts (with 'id', 'version', 'name' and the flag named by each action)."""
+
+    @classmethod
+    async def create(cls, actor: Actor, service: Callable[..., Page], columns: list[dict],
+                     actions: dict[str, tuple[Callable, str | None]], *, roles: tuple[str, ...],
+                     keyword_hint: str, batch: tuple[str, Callable[[Actor, list], dict]] | None = None,
+                     noun: str = '条', item: str = '记录') -> 'Queue':
+        queue = cls(service, roles, keyword_hint)
+        queue.table = await PagedTable.create(actor, columns, queue._fetch, actions, roles=roles,
+                                              selection='multiple' if batch else None)
+        if batch:
+            queue._batch_bar(*batch, noun=noun, item=item)
+        return queue
+
+    def __init__(self, service: Callable[..., Page], roles: tuple[str, ...], keyword_hint: str) -> None:
+        self.service, self.roles = service, roles
+        self.table: PagedTable
+        self._filters_of_cursor: tuple | None = None
+        with ui.row().classes('w-full items-center gap-3'):
+            self.status = ui.toggle(STATUS, value='pending').props('unelevated toggle-color=red-9 no-caps')
+            self.keyword = forms.text('关键字', placeholder=keyword_hint).classes('w-64', remove='w-full')
+            self.start = forms.text('开始日期').props('type=date').classes('w-44', remove='w-full')
+            self.end = forms.text('结束日期').props('type=date').classes('w-44', remove='w-full')
+            search = ui.button('查询', icon='search').props('unelevated color=red-9')
+        reload = guarded(self._reload, roles)
+        search.on_click(reload)
+        self.status.on_value_change(reload)
+        self.keyword.on('keydown.enter', reload)
+
+    def filters(self) -> tuple:
+        return (self.status.value, self.keyword.value, parse_date(self.start.value), parse_date(self.end.value))
+
+    async def _fetch(self, actor: Actor, *, after=None, **paging: Any) -> Page:
+        filters = self.filters()
+        if filters != self._filters_of_cursor:  # a cursor is only valid for the filters it came from
+            after = None
+        self._filters_of_cursor = filters
+        return await run.io_bound(self.service, actor, *filters, after=after, **paging)
+
+    async def _reload(self, actor: Actor) -> None:
+        await self.table.load(actor, first_page=True)
+
+    def _batch_bar(self, label: str, handler: Callable[[Actor, list], dict], *, noun: str, item: str) -> None:
+        async def run_batch(actor: Actor, rows: list[dict]) -> None:
+            result = await run.io_bound(handler, actor, [(row['id'], row['version']) for row in rows])
+            if result is None:  # the app is shutting down
+                return
+            text = f'已通过 {result["done"]} {noun}'
+            if result['failed']:
+                text += f'；{len(result["failed"])} {noun}未处理：' + '；'.join(m for _, m in result['failed'][:3])
+            ui.notify(text, type='positive' if not result['failed'] else 'warning', multi_line=True)
+            await self.table.load(actor)
+
+        def ask() -> None:
+            rows = [row for row in self.table.table.selected if row.get('can_review')]
+            if not rows:
+                ui.notify(f'请先勾选待审核的{item}', type='warning')
+                return
+
+            async def confirmed(actor: Actor) -> None:
+                dialog.close()
+                await run_batch(actor, rows)
+
+            names = '、'.join(row['name'] for row in rows[:10]) + (f' 等 {len(rows)} {noun}' if len(rows) > 10 else '')
+            with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
+                ui.label(f'确认{label}').classes('glrc-title')
+                ui.label(f'确定{label}以下 {len(rows)} {noun}吗？').classes('font-medium')
+                ui.label(names).classes('break-all text-grey-9')
+                with ui.row().classes('w-full justify-end gap-2'):
+                    ui.button('取消', on_click=dialog.close).props('flat color=grey-9')
+                    ui.button('确定', on_click=guarded(confirmed, self.roles)).props('unelevated color=red-9')
+            dialog.on('hide', dialog.delete)
+            dialog.open()
+
+        with ui.row().classes('w-full items-center gap-3'):
+            ui.button(label, icon='done_all', on_click=ask).props('outline color=green-9')
+            ui.label(f'勾选多个待审核的{item}后可一次通过（退回修改须逐个填写审核意见）').classes('text-grey-7 text-sm')

@@ -1,0 +1,54 @@
+"""The one upload field (avatar, licence, evidence): streamed to the upload temp dir, size refused
+before copying, then handed to a service that checks the content and keeps it (files.accept →
+record in the service's transaction). Errors appear under the field; the file list is cleared
+after every try, so no rejected file lingers as if it were kept."""
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from nicegui import run, ui
+
+from components import forms
+from components.auth import guarded
+from glrc_ui.actor import Actor
+from glrc_ui.errors import ValidationError
+from glrc_ui.services import files
+
+DOCUMENTS = '.pdf,.jpg,.jpeg,.png'
+IMAGES = '.jpg,.jpeg,.png'
+
+
+def upload_field(label: str, save: Callable[[Actor, Path, str], Any], *, field: str,
+                 on_saved: Callable[[Actor, Any], Awaitable[None] | None], roles: tuple[str, ...] | None = None,
+                 max_size: int = files.MAX_FILE, accept: str = DOCUMENTS, hint: str = '',
+                 password_gate: bool = True) -> ui.upload:
+    """save(actor, temp path, original name) runs in a worker thread and raises ValidationError
+    when it refuses the file; on_saved(actor, its result) updates the page."""
+    limit_text = f'{max_size // files.MB} MB'
+    types = '、'.join(t.strip('.').upper() for t in accept.split(',') if t != '.jpeg')
+    async def uploaded(actor: Actor, e) -> None:
+        tmp = files.temp_path()
+        try:
+            if e.file.size() > max_size:  # refuse before copying anything
+                raise ValidationError(field, f'文件大小不能超过 {limit_text}')
+            await e.file.save(tmp)  # streamed to disk, never whole in memory
+            result = await run.io_bound(save, actor, tmp, e.file.name)
+        finally:
+            tmp.unlink(missing_ok=True)
+            upload.reset()
+        done = on_saved(actor, result)
+        if done is not None:
+            await done
+
+    def rejected() -> None:
+        binder.show(f'文件须为 {limit_text} 以内的 {types} 文件')
+        upload.reset()
+
+    upload = ui.upload(label=label, auto_upload=True, max_file_size=max_size,
+                       on_upload=guarded(uploaded, roles, password_gate=password_gate, errors=lambda: binder),
+                       on_rejected=rejected) \
+        .props(f'accept="{accept}" flat bordered').classes('w-full max-w-sm')
+    upload.props(f'aria-label="{label}"')
+    ui.label(hint or f'{types}，{limit_text} 以内').classes('text-grey-7 text-xs')
+    binder = forms.ErrorBinder({}, forms.error_line())
+    return upload
