@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test (unit, page, browser) on SQLite, then on PostgreSQL. Installs what is missing.
+# Static checks (ruff, mypy on the core, import floors), then every test (unit, page, browser) on
+# SQLite and on PostgreSQL. Installs what is missing.
 #   GLRC_CHROMIUM           browser binary for the E2E tests (default: /usr/bin/chromium, else Playwright's own)
 #   GLRC_TEST_PG_URL        PostgreSQL for the second run (default: postgresql+psycopg://postgres@127.0.0.1:5432/test)
 #   GLRC_TEST_SKIP_PG=1     only SQLite (local use; CI never skips)
@@ -23,6 +24,13 @@ if ! have_browser || ! have_cjk_font; then
   fi
 fi
 have_browser || { echo "ERROR: no Chromium for the browser tests (install chromium or set GLRC_CHROMIUM)" >&2; exit 1; }
+
+echo "=== Static checks: ruff, mypy (core), import floors ==="
+.venv/bin/ruff check .
+.venv/bin/mypy
+if [ -f ../shared/tools/layers.py ]; then
+  python3 ../shared/tools/layers.py . | tail -1
+fi
 
 echo "=== Test suite on SQLite ==="
 .venv/bin/python -m pytest "$@"
