@@ -2,7 +2,9 @@
 (STYLE 4), and the login hand-over that gives the browser a fresh storage id. Builds no UI."""
 import re
 import secrets
+import threading
 import time
+from dataclasses import dataclass
 
 from nicegui import app, context, run, storage, ui
 
@@ -57,30 +59,54 @@ def safe_next(path: str | None) -> str:
     return path
 
 
+@dataclass
+class _Pending:
+    token: str
+    target: str
+    browser: str          # the storage id of the browser the login happened in (later: its new one)
+    created: float
+    finished: bool = False
+
+
 class PendingLogins:
-    """Tokens on their way from the login form to the browser's fresh storage (one use, 60 s)."""
+    """Tokens on their way from the login form to the browser's fresh storage: bound to the browser
+    that logged in (its storage id), one use, 60 s. A captured /login/finish URL opened in another
+    browser is refused (no login CSRF: nobody can make a victim work inside the attacker's account)."""
 
     TTL = 60
 
     def __init__(self) -> None:
-        self._items: dict[str, tuple[str, str, float]] = {}
+        self._items: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
 
-    def add(self, token: str, target: str) -> str:
+    def add(self, token: str, target: str, browser: str) -> str:
         now = time.monotonic()
-        self._items = {k: v for k, v in self._items.items() if now - v[2] < self.TTL}
         nonce = secrets.token_urlsafe(24)
-        self._items[nonce] = (token, target, now)
+        with self._lock:
+            self._items = {k: v for k, v in self._items.items() if now - v.created < self.TTL}
+            self._items[nonce] = _Pending(token, target, browser, now)
         return nonce
 
-    def known(self, nonce: str) -> bool:
-        item = self._items.get(nonce)
-        return item is not None and time.monotonic() - item[2] < self.TTL
+    def finish(self, nonce: str, browser: str | None, new_browser: str) -> bool:
+        """Hop 1: the same browser, not finished before; it is moved to its new storage id. A nonce
+        presented by another browser is dropped (single use, whoever presents it)."""
+        with self._lock:
+            item = self._items.get(nonce)
+            if item is None or item.finished or time.monotonic() - item.created >= self.TTL \
+                    or not browser or not secrets.compare_digest(item.browser, browser):
+                self._items.pop(nonce, None)
+                return False
+            item.browser, item.finished = new_browser, True
+            return True
 
-    def pop(self, nonce: str) -> tuple[str, str] | None:
-        item = self._items.pop(nonce, None)
-        if item is None or time.monotonic() - item[2] >= self.TTL:
+    def complete(self, nonce: str, browser: str | None) -> tuple[str, str] | None:
+        """Hop 2: the (token, target) for the browser that finished hop 1; the nonce is used up."""
+        with self._lock:
+            item = self._items.pop(nonce, None)
+        if item is None or not item.finished or time.monotonic() - item.created >= self.TTL \
+                or not browser or not secrets.compare_digest(item.browser, browser):
             return None
-        return item[0], item[1]
+        return item.token, item.target
 
 
 pending_logins = PendingLogins()
@@ -88,8 +114,10 @@ pending_logins = PendingLogins()
 
 def sign_in(token: str, target: str) -> None:
     """Finish a login over HTTP: /login/finish gives the browser a new storage id (a new cookie, so a
-    planted cookie is worthless: no session fixation), then /login/complete stores the token there."""
-    ui.navigate.to(f'/login/finish?n={pending_logins.add(token, safe_next(target))}')
+    planted cookie is worthless: no session fixation), then /login/complete stores the token there.
+    The hand-over is bound to this browser's storage id, so it works in this browser only."""
+    browser = context.client.request.session.get('id', '')
+    ui.navigate.to(f'/login/finish?n={pending_logins.add(token, safe_next(target), browser)}')
 
 
 def forget_token() -> None:

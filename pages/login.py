@@ -50,31 +50,27 @@ def register() -> None:
 
     @app.get('/login/finish', include_in_schema=False)
     async def login_finish(request: Request, n: str = ''):
-        """Hop 1: end the session this browser had and give it a new storage id (new cookie)."""
-        if not session.pending_logins.known(n):
+        """Hop 1 (same browser only): end the session this browser had and give it a new storage id."""
+        new_id = str(uuid.uuid4())
+        if not session.pending_logins.finish(n, request.session.get('id'), new_id):
             return RedirectResponse('/login?msg=expired', status_code=303)
         old = app.storage.user.pop('token', None)
         if old:
             await run.io_bound(security.end_session, old, 'replaced', client_ip(request))
-        request.session['id'] = str(uuid.uuid4())
+        request.session['id'] = new_id
         return RedirectResponse(f'/login/complete?n={n}', status_code=303)
 
     @app.get('/login/complete', include_in_schema=False)
-    async def login_complete(n: str = ''):
+    async def login_complete(request: Request, n: str = ''):
         """Hop 2: the fresh storage gets the session token; then on to the page asked for."""
-        pending = session.pending_logins.pop(n)
+        pending = session.pending_logins.complete(n, request.session.get('id'))
         if pending is None:
             return RedirectResponse('/login?msg=expired', status_code=303)
         token, target = pending
         app.storage.user['token'] = token
         return RedirectResponse(session.safe_next(target), status_code=303)
-
-    @app.get('/logout', include_in_schema=False)
-    async def logout(request: Request):
-        token = app.storage.user.pop('token', None)
-        if token:
-            await run.io_bound(security.end_session, token, 'logout', client_ip(request))
-        return RedirectResponse('/login', status_code=303)
+    # No GET /logout: a link on another site could end a user's session. 退出登录 is a page action
+    # (an event over the page's own socket, checked like every other event).
 
 
 def _account_form(roles: tuple[str, ...], target: str) -> None:
