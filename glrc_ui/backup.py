@@ -19,7 +19,7 @@ from glrc_ui.config import Settings
 
 SQLITE_NAME = 'glrc.sqlite3'
 PG_DUMP_NAME = 'glrc.pgdump'
-EXTRA_FILES = ('.storage.secret', '.sms.secret', 'sms_outbox.jsonl')
+EXTRA_FILES = ('.storage.secret', '.sms.secret', '.audit.secret', 'sms_outbox.jsonl')
 
 
 class BackupError(Exception):

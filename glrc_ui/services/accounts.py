@@ -36,7 +36,7 @@ def login_code(phone: str, code: str, ip: str | None) -> tuple[str, Actor]:
         user = s.exec(select(User).where(User.phone == phone, User.role == 'person')).first()
         if not ok or user is None:
             security.ip_throttle.fail(ip)
-            audit.record(s, 'login_failed', ip=ip, account=validators.mask_phone(phone), result='bad_code')
+            audit.record(s, 'login_failed', ip=ip, account=phone, result='bad_code')  # masked, or a token
             error = sms.CODE_INVALID
         elif user.locked_until and user.locked_until > security.clock.now():
             audit.record(s, 'login_locked', actor=security.actor_of(user, ip), obj=f'user:{user.id}', result='denied')
@@ -202,7 +202,7 @@ def set_avatar(actor: Actor, data, filename: str) -> dict:
     """头像: an image checked and re-encoded (no EXIF/GPS), kept and swapped in one transaction; the
     old one is soft-deleted. Returns the new file's public data."""
     accepted = files.accept(data, filename, allowed=files.IMAGE_TYPES, max_size=files.MAX_AVATAR, field='头像',
-                            strip_images=True)
+                            strip_images=True, actor=actor)
     with session_scope() as s:
         user = security.lock_user(s, security.user_id_of(actor))
         stored = files.record(s, accepted, kind='avatar', entity='avatar', entity_id=saved_id(user), actor=actor)

@@ -136,7 +136,12 @@ def register_entity() -> None:
 # ---- registration ---------------------------------------------------------------------------------
 def register(name: str, credit_code: str, operator_name: str, operator_phone: str, account: str,
              password: str, confirm: str, ip: str | None = None) -> int:
-    """单位注册. Raises FormErrors with a message per bad field."""
+    """单位注册. Raises FormErrors with a message per bad field.
+
+    The form is no oracle for which accounts exist: whether the account or the credit code is already
+    registered is answered only when every field is valid (a bare 登录账号 gets only the messages for
+    the missing fields), every attempt counts against the address's limit, and a name held by staff
+    or a person reads exactly like one held by a unit (the same query over every account)."""
     if security.register_ip_limit.hit(ip):
         raise FormErrors({'登录账号': security.BUSY})
     name, credit_code = (name or '').strip(), (credit_code or '').strip().upper()
@@ -155,10 +160,11 @@ def register(name: str, credit_code: str, operator_name: str, operator_phone: st
         errors['密码'] = e
     elif password != confirm:
         errors['确认密码'] = '两次输入的密码不一致'
-    with read_scope() as s:
-        errors = _taken(s, account, credit_code) | errors
     if errors:
         raise FormErrors(errors)
+    with read_scope() as s:
+        if taken := _taken(s, account, credit_code):
+            raise FormErrors(taken)
     password_hash = security.hash_password(password)  # slow: outside any transaction
     try:
         with session_scope() as s:
@@ -167,7 +173,8 @@ def register(name: str, credit_code: str, operator_name: str, operator_phone: st
             s.flush()
             s.add(User(role='unit', account=account, phone=operator_phone, display_name=operator_name,
                        password_hash=password_hash, unit_id=unit.id))
-            audit.record(s, 'unit_registered', ip=ip, account=account, obj=f'unit:{unit.id}')
+            audit.record(s, 'unit_registered', ip=ip, account=account, account_known=True,
+                         obj=f'unit:{unit.id}')
             return saved_id(unit)
     except IntegrityError:  # a parallel registration won the race: the unique constraints refused it
         with read_scope() as s:
@@ -175,7 +182,8 @@ def register(name: str, credit_code: str, operator_name: str, operator_phone: st
 
 
 def _taken(s: Session, account: str, credit_code: str) -> dict[str, str]:
-    """Messages for an account or credit code that is already registered."""
+    """Messages for an account or credit code that is already registered. One query over the accounts
+    of every role: a unit, a person and a staff name answer alike."""
     errors = {}
     if account and s.exec(select(User.id).where(User.account == account)).first():
         errors['登录账号'] = '该登录账号已被使用'
@@ -241,7 +249,7 @@ def upload_licence(actor: Actor, data, filename: str, expected_version: int) -> 
     with read_scope() as s:
         if own_unit(s, actor).state not in EDITABLE_STATES:
             raise ValidationError('营业执照', '单位信息正在审核中或已审核通过，不能更换营业执照')
-    accepted = files.accept(data, filename, field='营业执照')
+    accepted = files.accept(data, filename, field='营业执照', actor=actor)
     try:
         with session_scope() as s:
             unit = own_unit(s, actor, lock=True)

@@ -13,7 +13,7 @@ from db.models import StoredFile
 from glrc_ui import security
 from glrc_ui.errors import ValidationError
 from glrc_ui.security import LoginError
-from glrc_ui.services import accounts, files, sms
+from glrc_ui.services import accounts, audit, files, sms
 from tests import factories as f
 from tests.conftest import TEST_DB_URL
 from tests.factories import IP, NEW_PASSWORD, PASSWORD, TINY_PNG
@@ -59,7 +59,7 @@ def test_login_failed_is_audited_for_known_and_unknown_accounts(fake_clock):
     with pytest.raises(LoginError):
         f.login('ghost_user', 'Wrong#Pass1')
     ghost = f.audit_rows('login_failed')[-1]
-    assert (ghost.user_id, ghost.account, ghost.ip, ghost.result) == (None, 'ghost_user', IP, 'unknown_account')
+    assert (ghost.user_id, ghost.account, ghost.ip, ghost.result) == (None, audit.account_token('ghost_user'), IP, 'unknown_account')
     assert ghost.at == fake_clock.now
 
 
