@@ -89,7 +89,8 @@ def app_db(db_template, data_env):
     from glrc_ui import cli, clock, security
     db_template.install(data_env)
     settings = cli.prepare()
-    for limiter in (security.ip_throttle, security.sms_ip_limit, security.register_ip_limit,
+    from glrc_ui.services import files
+    for limiter in (security.ip_throttle, security.sms_ip_limit, security.register_ip_limit, files.upload_limit,
                     security._ghost_accounts):
         limiter.clear()
     yield settings

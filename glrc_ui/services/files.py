@@ -1,20 +1,24 @@
 """Uploaded files: type by content, size on the server, temp → fsync → rename → row (SECURITY F1-F4, R4)."""
 import hashlib
 import os
+import re
 import secrets
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from db.engine import read_scope, session_scope
 from db.models import StoredFile
 from glrc_ui import clock, config
 from glrc_ui.actor import Actor
-from glrc_ui.errors import ValidationError
+from glrc_ui.errors import PermissionDenied, ValidationError
+from glrc_ui.security import IpThrottle
 from glrc_ui.services import audit, images
 
 MB = 1024 * 1024
@@ -24,18 +28,40 @@ DOCUMENT_TYPES = ('pdf', 'jpeg', 'png')
 IMAGE_TYPES = ('jpeg', 'png')
 MIME = {'pdf': 'application/pdf', 'jpeg': 'image/jpeg', 'png': 'image/png'}
 TYPE_NAMES = {'pdf': 'PDF', 'jpeg': 'JPG', 'png': 'PNG'}
-_HTML_MARKERS = (b'<html', b'<script', b'<!doctype', b'<svg', b'<body', b'<iframe')
+# HTML/script markers refused anywhere in an upload (polyglots: a PDF or image that is also a web page).
+# ASCII case does not matter (as in a browser). A tag counts only with a byte that ends a tag name
+# after it ('<svg ', '<svg>', '<svg/'; not '<svgz', which a browser reads as another tag): compressed
+# PDF streams and JPEG/PNG pixel data look like random bytes, where a bare '<svg' turns up once in
+# 512 MB (1 in 25 files of 20 MB would be refused), '<svg' plus that byte once in ~18 GB.
+_MARKUP_TAGS = (b'html', b'script', b'svg', b'body', b'iframe', b'object', b'embed')
+
+
+def _any_case(word: bytes) -> bytes:
+    """A regex for `word` in any ASCII case (b'<a:' → b'<[aA]:'): no lowered copy of each chunk."""
+    return b''.join(b'[%c%c]' % (c, c ^ 0x20) if chr(c).isalpha() else re.escape(bytes([c])) for c in word)
+
+
+# Two searches, each starting at one literal byte ('<', ':') that the regex engine finds fast.
+_MARKUP_TAG = re.compile(b'<(?:' + b'|'.join(map(_any_case, _MARKUP_TAGS)) + rb')[\t\n\f\r />]|'
+                         + _any_case(b'<!doctype'))
+_MARKUP_URL = re.compile(b':(?<=' + _any_case(b'javascript:') + b')')
+# the longest match: '<' + tag + the byte after it, '<!doctype', 'javascript:'
+_MARKUP_SPAN = max([len(tag) + 2 for tag in _MARKUP_TAGS] + [len(b'<!doctype'), len(b'javascript:')])
 
 GRACE = timedelta(hours=1)  # replaced files stay readable this long (a reviewer may have it open)
+IN_FLIGHT = timedelta(minutes=10)   # a temp or unrecorded file this young may be an upload in progress
+QUOTA = 200 * MB        # what one account may keep on disk
+UPLOAD_RATE = 30        # uploads per account per 10 minutes
+upload_limit = IpThrottle(timedelta(minutes=10), UPLOAD_RATE)
 
 # Test hook for R4: called with the step name ('written', 'renamed') before the next step.
 fault_hook: Callable[[str], None] | None = None
 
 
 def sniff(head: bytes, tail: bytes) -> str | None:
-    """The file's real type from its bytes, or None. Rejects HTML hiding in the head (polyglots)."""
-    lowered = head[:1024].lower()
-    if any(marker in lowered for marker in _HTML_MARKERS):
+    """The file's real type from its bytes, or None. Rejects HTML in the head (polyglots); _check
+    scans the rest of the file."""
+    if has_markup(head):
         return None
     if head.startswith(b'%PDF-') and b'%%EOF' in tail:
         return 'pdf'
@@ -44,6 +70,32 @@ def sniff(head: bytes, tail: bytes) -> str | None:
     if head.startswith(b'\x89PNG\r\n\x1a\n') and b'IEND' in tail:
         return 'png'
     return None
+
+
+def has_markup(data: bytes) -> bool:
+    """Whether `data` holds an HTML/script marker (see _MARKUP_TAG)."""
+    return _MARKUP_TAG.search(data) is not None or _MARKUP_URL.search(data) is not None
+
+
+class MarkupScan:
+    """has_markup over a stream fed chunk by chunk, in one pass: each chunk is searched together with
+    the last bytes of the one before, so a marker split across two chunks is found too."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self._carry = b''
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.found:
+            window = self._carry + chunk
+            self.found = has_markup(window)
+            self._carry = window[-(_MARKUP_SPAN - 1):]  # a longer match would lie wholly in this window
+
+    def close(self) -> bool:
+        """True when a marker was found; the end of the stream ends a tag name too ('…<svg')."""
+        if not self.found:
+            self.found = has_markup(self._carry + b'>')
+        return self.found
 
 
 def safe_name(name: str | None) -> str:
@@ -79,15 +131,35 @@ def store(data: 'bytes | Path', original_name: str, *, kind: str, entity: str, e
         return record(s, accepted, kind=kind, entity=entity, entity_id=entity_id, actor=actor)
 
 
+def admit(actor: Actor, size: int, field: str) -> None:
+    """An account may upload UPLOAD_RATE files per 10 minutes and keep QUOTA bytes (files replaced
+    less than GRACE ago still count: their bytes are still on disk). Raises ValidationError."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    if upload_limit.hit(f'user:{actor.user_id}'):
+        raise ValidationError(field, f'上传过于频繁（每 10 分钟最多 {UPLOAD_RATE} 个文件），请稍后再试')
+    with read_scope() as s:
+        used = s.exec(select(func.coalesce(func.sum(StoredFile.size), 0)).where(
+            StoredFile.uploaded_by == actor.user_id,
+            or_(col(StoredFile.deleted_at).is_(None), col(StoredFile.deleted_at) > clock.now() - GRACE))).one()
+    if used + size > QUOTA:
+        raise ValidationError(field, f'您的上传空间已满（{QUOTA // MB} MB），请删除不再需要的文件后再上传，'
+                                     '或联系市人才服务中心')
+
+
 def accept(data: 'bytes | Path', original_name: str, *, allowed: tuple[str, ...] = DOCUMENT_TYPES,
-           max_size: int = MAX_FILE, field: str = '附件', strip_images: bool = False) -> Accepted:
+           max_size: int = MAX_FILE, field: str = '附件', strip_images: bool = False,
+           actor: Actor | None = None) -> Accepted:
     """Check one upload by content and move it into place: temp → check → fsync → rename (no
     transaction is open meanwhile: file I/O never holds the database lock).
 
     `data` is the content, or a file made by temp_path() (uploads are streamed there, so a 20 MB
     file never sits in memory); that file is moved into place or removed, whatever happens.
     With strip_images, an image is re-encoded without its metadata (EXIF, GPS) before it is kept
-    (photos of people; documents are kept byte for byte, as evidence)."""
+    (photos of people; documents are kept byte for byte, as evidence). With an actor, the
+    account's upload rate and quota are checked first (admit)."""
+    if actor is not None:
+        admit(actor, data.stat().st_size if isinstance(data, Path) else len(data), field)
     root, tmp_dir = _dirs()
     stored_name = secrets.token_hex(16)
     if isinstance(data, Path):
@@ -144,6 +216,14 @@ def unlink_accepted(accepted: Accepted) -> None:
     path_of(accepted.stored_name).unlink(missing_ok=True)
 
 
+def use_private_tempdir() -> Path:
+    """Python's temp files (NiceGUI spools large upload parts there) go to the upload temp dir inside
+    the data dir: private, on the same disk as the data, and swept (SECURITY R4)."""
+    _, tmp_dir = _dirs()
+    tempfile.tempdir = str(tmp_dir)
+    return tmp_dir
+
+
 def temp_path() -> Path:
     """A fresh path in the upload temp dir (same file system as the store: the final move is atomic)."""
     _, tmp_dir = _dirs()
@@ -158,15 +238,17 @@ def _check(path: Path, allowed: tuple[str, ...], max_size: int, field: str) -> t
     if size > max_size:
         raise ValidationError(field, f'文件大小不能超过 {max_size // MB} MB')
     digest = hashlib.sha256()
+    markup = MarkupScan()  # HTML anywhere, not only in the head that sniff sees (late polyglots)
     with open(path, 'rb') as f:
         head = f.read(2048)
         f.seek(max(0, size - 2048))
         tail = f.read(2048)
         f.seek(0)
-        while chunk := f.read(1024 * 1024):
+        while chunk := f.read(MB):
             digest.update(chunk)
+            markup.feed(chunk)
     real_type = sniff(head, tail)
-    if real_type not in allowed:
+    if real_type not in allowed or markup.close():
         names = '、'.join(TYPE_NAMES[t] for t in allowed)
         raise ValidationError(field, f'文件内容不是有效的 {names} 文件，请上传 {names} 格式')
     return size, real_type, digest.hexdigest()
@@ -193,19 +275,23 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def sweep_orphans(grace: timedelta = GRACE) -> int:
-    """Remove what no row needs: temp files (left by a crash mid-upload), stored files without a
-    row, and the bytes of files soft-deleted more than `grace` ago (their rows stay, as history)."""
+def sweep_orphans(grace: timedelta = GRACE, in_flight: timedelta = IN_FLIGHT) -> int:
+    """Remove what no row needs: temp files (left by a crash mid-upload, or by NiceGUI's spooling of
+    large parts), stored files without a row, and the bytes of files soft-deleted more than `grace`
+    ago (their rows stay, as history). Files younger than `in_flight` may belong to an upload in
+    progress and are left alone; at start-up nothing is in flight (in_flight=0)."""
     root, tmp_dir = _dirs()
     removed = 0
-    for part in tmp_dir.glob('*.part'):
-        part.unlink(missing_ok=True)
-        removed += 1
+    settled = time.time() - in_flight.total_seconds()
+    for part in tmp_dir.iterdir():
+        if part.is_file() and part.stat().st_mtime <= settled:
+            part.unlink(missing_ok=True)
+            removed += 1
     with read_scope() as s:
         live = set(s.exec(select(StoredFile.stored_name).where(
             or_(col(StoredFile.deleted_at).is_(None), col(StoredFile.deleted_at) > clock.now() - grace))).all())
     for path in root.iterdir():
-        if path.is_file() and path.name not in live and len(path.name) == 32:
+        if path.is_file() and path.name not in live and len(path.name) == 32 and path.stat().st_mtime <= settled:
             path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -1,4 +1,6 @@
 """SECURITY R4: a crash at any step of an upload leaves no row without its file; the sweeper cleans up."""
+from datetime import timedelta
+
 import pytest
 
 from db.models import StoredFile
@@ -30,14 +32,14 @@ def test_a_crash_at_each_step_leaves_no_row_and_the_sweeper_cleans_up(monkeypatc
         files.store(simple_pdf(['x']), 'x.pdf', kind='licence', entity='unit', entity_id=1, actor=ACTOR)
     assert f.count_rows(StoredFile) == 0  # never a row without its file
     monkeypatch.setattr(files, 'fault_hook', None)
-    files.sweep_orphans()  # what start-up does
+    files.sweep_orphans(in_flight=timedelta(0))  # what start-up does
     assert stored_files() == []
     assert list((config.current().upload_dir / 'tmp').iterdir()) == []
 
 
 def test_the_sweeper_keeps_files_that_have_their_row():
     kept = files.store(simple_pdf(['keep']), 'k.pdf', kind='licence', entity='unit', entity_id=1, actor=ACTOR)
-    files.sweep_orphans()
+    files.sweep_orphans(in_flight=timedelta(0))
     assert len(stored_files()) == 1
     assert files.path_of(stored_files()[0]).read_bytes().startswith(b'%PDF-')
     assert kept['size'] > 0
@@ -52,10 +54,10 @@ def test_a_replaced_licence_keeps_its_bytes_through_the_grace_period_then_the_sw
     second = f.unit_get(unit_id).licence_file_id
     assert second != first and len(stored_files()) == 2
     fake_clock.advance(minutes=59)
-    files.sweep_orphans()
+    files.sweep_orphans(in_flight=timedelta(0))
     assert len(stored_files()) == 2                       # a reviewer may still have the old one open
     fake_clock.advance(minutes=2)
-    files.sweep_orphans()
+    files.sweep_orphans(in_flight=timedelta(0))
     with f.session_scope() as s:
         kept = s.get(StoredFile, second).stored_name
         assert s.get(StoredFile, first).deleted_at is not None    # the row stays, as history

@@ -1,0 +1,97 @@
+"""Unbounded disk use (issue 7, item 1): one file part per upload request, an upload rate and a
+storage quota per account, replaced files counted until their bytes are gone, temp files kept in the
+data dir and swept, never while an upload may still be writing them."""
+import os
+import tempfile
+import time
+from datetime import timedelta
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from db.models import StoredFile
+from glrc_ui import config
+from glrc_ui.errors import ValidationError
+from glrc_ui.pdf import simple_pdf
+from glrc_ui.services import files, units
+from tests import factories as f
+from tests.factories import PASSWORD, submit_login
+
+
+async def open_unit_form(user: User, account: str):
+    await user.open('/login')
+    await submit_login(user, '单位用户', account, PASSWORD)
+    await user.should_see('首页')
+    await f.settle()
+    await user.open('/unit/info')
+    await user.should_see('当前状态：', retries=150)
+    await f.settle()
+    return user.find(ui.upload).elements.pop().props['url']
+
+
+async def test_two_file_parts_in_one_request_are_refused_before_any_handler(user: User):
+    unit_id, account = f.unit_registered(91)
+    url = await open_unit_form(user, account)
+    pdf = simple_pdf(['x'])
+    response = await user.http_client.post(url, files=[('file', ('a.pdf', pdf, 'application/pdf')),
+                                                       ('file', ('b.pdf', pdf, 'application/pdf'))])
+    assert response.status_code == 400
+    await f.settle()
+    assert f.count_rows(StoredFile) == 0 and f.unit_get(unit_id).licence_file_id is None
+
+
+async def test_a_plain_form_field_on_the_upload_route_is_a_400(user: User):
+    _, account = f.unit_registered(92)
+    url = await open_unit_form(user, account)
+    response = await user.http_client.post(url, data={'file': 'not a file'})
+    assert response.status_code == 400
+    assert f.count_rows(StoredFile) == 0
+
+
+def test_repeated_licence_posts_hit_the_upload_rate_limit():
+    unit_id, account = f.unit_registered(93)
+    op = f.actor_of_account(account)
+    for n in range(files.UPLOAD_RATE):
+        units.upload_licence(op, simple_pdf([f'licence {n}']), f'{n}.pdf', f.unit_get(unit_id).version)
+    with pytest.raises(ValidationError) as refused:
+        units.upload_licence(op, simple_pdf(['one too many']), 'x.pdf', f.unit_get(unit_id).version)
+    assert refused.value.field == '营业执照' and '上传过于频繁' in refused.value.message
+    assert f.count_rows(StoredFile) == files.UPLOAD_RATE
+
+
+def test_the_quota_counts_replaced_files_until_their_bytes_are_gone(monkeypatch, fake_clock):
+    unit_id, account = f.unit_registered(94)
+    op = f.actor_of_account(account)
+    size = len(simple_pdf(['licence 0']))
+    monkeypatch.setattr(files, 'QUOTA', 2 * size + 10)
+    units.upload_licence(op, simple_pdf(['licence 0']), 'a.pdf', f.unit_get(unit_id).version)
+    units.upload_licence(op, simple_pdf(['licence 1']), 'b.pdf', f.unit_get(unit_id).version)  # replaces a
+    with pytest.raises(ValidationError, match='上传空间已满'):
+        units.upload_licence(op, simple_pdf(['licence 2']), 'c.pdf', f.unit_get(unit_id).version)
+    fake_clock.advance(hours=1, minutes=1)       # the replaced one is past its grace period
+    files.sweep_orphans(in_flight=timedelta(0))
+    units.upload_licence(op, simple_pdf(['licence 2']), 'c.pdf', f.unit_get(unit_id).version)
+    assert len([p for p in config.current().upload_dir.iterdir() if p.is_file()]) == 2
+
+
+def test_temp_files_live_in_the_data_dir_and_only_settled_ones_are_swept():
+    tmp_dir = files.use_private_tempdir()
+    try:
+        assert tmp_dir.is_relative_to(config.current().data_dir)
+        assert tempfile.gettempdir() == str(tmp_dir)
+        with tempfile.NamedTemporaryFile(delete=False) as spooled:   # what NiceGUI does for large parts
+            spooled.write(b'x' * 1024)
+        young = files.temp_path()
+        young.write_bytes(b'%PDF- being written')
+        old = files.temp_path()
+        old.write_bytes(b'left by a crash')
+        an_hour_ago = time.time() - 3600
+        os.utime(old, (an_hour_ago, an_hour_ago))
+        os.utime(spooled.name, (an_hour_ago, an_hour_ago))
+        files.sweep_orphans()                                       # a sweep while the server runs
+        assert young.exists() and not old.exists() and not os.path.exists(spooled.name)
+        files.sweep_orphans(in_flight=timedelta(0))                 # at start-up nothing is in flight
+        assert not young.exists()
+    finally:
+        tempfile.tempdir = None
