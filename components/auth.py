@@ -15,7 +15,7 @@ from components.frame import denied_page, session_watch
 from components.menu import registered_paths
 from components.session import current_actor
 from glrc_ui.actor import Actor
-from glrc_ui.errors import UserError
+from glrc_ui.errors import STORAGE_FAILED, UserError, is_storage_failure
 from glrc_ui.services import audit
 
 log = logging.getLogger('glrc')
@@ -112,12 +112,25 @@ def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: 
         except UserError as exc:
             show_error(exc, binder)
             return None
-        except Exception:
-            log.exception('event handler %s failed', fn.__name__)
-            ui.notify(ACTION_FAILED, type='negative')
+        except Exception as exc:  # noqa: BLE001 - logged for the operator, a plain message for the user
+            report_failure(exc, f'event handler {fn.__name__}', binder)
             return None
         return result
     return handler
+
+
+def report_failure(exc: Exception, what: str, binder: ErrorBinder | None = None) -> None:
+    """An unexpected failure: the operator log says what failed; the user gets a plain message,
+    the storage one when the database or disk refuses to write."""
+    if is_storage_failure(exc):
+        log.error('%s: storage refused the write: %s', what, exc, exc_info=exc)
+        message = STORAGE_FAILED
+    else:
+        log.error('%s failed', what, exc_info=exc)
+        message = ACTION_FAILED
+    if binder is not None and binder.fallback is not None:
+        binder.show(message)
+    ui.notify(message, type='negative')
 
 
 def show_error(exc: UserError, binder: ErrorBinder | None) -> None:

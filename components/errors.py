@@ -4,6 +4,7 @@ import logging
 from nicegui import app, ui
 
 from components.frame import add_style
+from glrc_ui.errors import STORAGE_FAILED, is_storage_failure
 
 log = logging.getLogger('glrc')
 ACTION_FAILED = '操作未能完成，请稍后重试；如多次出现，请联系市人才服务中心'
@@ -30,6 +31,6 @@ def error_panel() -> None:
 
 def _event_error(exception: Exception) -> None:
     try:
-        ui.notify(ACTION_FAILED, type='negative')
+        ui.notify(STORAGE_FAILED if is_storage_failure(exception) else ACTION_FAILED, type='negative')
     except RuntimeError:
         pass  # no page to tell (e.g. the client is gone); the exception is logged by NiceGUI

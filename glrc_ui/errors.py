@@ -45,3 +45,27 @@ class WorkflowError(UserError):
 class ConflictError(WorkflowError):
     """Someone else changed the item first (optimistic lock)."""
     default = '已被他人处理，请刷新后查看最新状态'
+
+
+STORAGE_FAILED = '系统暂时无法保存，请稍后再试或联系管理员'
+_STORAGE_MARKERS = ('readonly database', 'read-only', 'disk is full', 'disk i/o error', 'no space left',
+                    'database or disk is full', 'unable to open database file', 'could not extend file',
+                    'could not write')
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """The database or the disk refuses to write (read-only file, full disk, I/O error): not a bug,
+    and not the user's fault. The user gets STORAGE_FAILED; the operator log gets the exception."""
+    import errno
+
+    from sqlalchemy.exc import DBAPIError
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:   # look through wrapped causes
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO):
+            return True
+        if isinstance(current, DBAPIError) and any(m in str(current.orig).lower() for m in _STORAGE_MARKERS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

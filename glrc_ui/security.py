@@ -1,5 +1,6 @@
 """Password policy and hashing, login with lockout and throttling, server-side sessions."""
 import hashlib
+import logging
 import secrets
 import threading
 import types
@@ -12,11 +13,11 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from passlib.context import CryptContext
 from sqlmodel import Session, col, select
 
-from db.engine import session_scope
+from db.engine import read_scope, session_scope
 from db.models import AuthSession, User, saved_id
 from glrc_ui import clock, config
 from glrc_ui.actor import Actor
-from glrc_ui.errors import NotFound, PermissionDenied
+from glrc_ui.errors import NotFound, PermissionDenied, is_storage_failure
 from glrc_ui.services import audit
 
 PWD = CryptContext(schemes=['argon2'], argon2__type='ID')
@@ -296,18 +297,33 @@ def _idle_limit(role: str) -> timedelta:
 
 
 def resolve_session(token: str | None, *, touch: bool = True, ip: str | None = None) -> Actor | None:
-    """The actor behind a session token, or None (fails closed). Expired sessions are ended and audited."""
+    """The actor behind a session token, or None (fails closed). Expired sessions are ended and audited.
+
+    When the database refuses writes (read-only file, full disk), the session is still resolved
+    without touching it, so pages can be read and a save can say why it failed."""
+    try:
+        return _resolve_session(token, touch=touch, ip=ip)
+    except Exception as exc:
+        if not touch or not is_storage_failure(exc):
+            raise
+        logging.getLogger('glrc').warning('session not touched: the database refuses writes (%s)', exc)
+        return _resolve_session(token, touch=False, ip=ip, writable=False)
+
+
+def _resolve_session(token: str | None, *, touch: bool, ip: str | None, writable: bool = True) -> Actor | None:
+    """writable=False: read only; a session that should end is refused without recording it."""
     if not token or not isinstance(token, str):
         return None
-    with session_scope() as s:
+    with session_scope() if writable else read_scope() as s:
         row = s.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
         if row is None or row.revoked_at is not None:
             return None
         user = s.get(User, row.user_id)
         now = clock.now()
         if user is None or effective_status(s, user) == 'disabled':
-            row.revoked_at, row.revoked_reason = now, 'disabled'
-            s.add(row)
+            if writable:
+                row.revoked_at, row.revoked_reason = now, 'disabled'
+                s.add(row)
             return None
         reason = None
         if now - row.created_at > timedelta(hours=config.current().absolute_hours):
@@ -315,9 +331,10 @@ def resolve_session(token: str | None, *, touch: bool = True, ip: str | None = N
         elif now - row.last_seen_at > _idle_limit(user.role):
             reason = 'idle_timeout'
         if reason:
-            row.revoked_at, row.revoked_reason = now, reason
-            s.add(row)
-            audit.record(s, 'session_expired', actor=actor_of(user, ip), obj=f'user:{user.id}', result=reason)
+            if writable:
+                row.revoked_at, row.revoked_reason = now, reason
+                s.add(row)
+                audit.record(s, 'session_expired', actor=actor_of(user, ip), obj=f'user:{user.id}', result=reason)
             return None
         if touch:
             row.last_seen_at = now

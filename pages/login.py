@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
 
 from components import forms, session
+from components.auth import report_failure
 from components.frame import SYSTEM_NAME, add_style
 from components.menu import registered_paths
 from glrc_ui import security
@@ -100,6 +101,10 @@ def _password_form(roles: tuple[str, ...], id_label: str, id_error, target: str)
                 password.value = ''
                 errors.show(str(exc))
                 return
+            except Exception as exc:  # noqa: BLE001 - e.g. a read-only database: say so, log it
+                password.value = ''
+                report_failure(exc, 'login', errors)
+                return
             session.sign_in(token, target)
 
         password.on('keydown.enter', submit)
@@ -136,6 +141,9 @@ def _person_code(target: str) -> None:
             except ValidationError as exc:
                 errors.show(exc)
                 return
+            except Exception as exc:  # noqa: BLE001 - e.g. a read-only database: say so, log it
+                report_failure(exc, 'login code request', errors)
+                return
             ui.notify('验证码已发送，请查看手机短信（5 分钟内有效）', type='positive')
             send.disable()
             ui.timer(60, send.enable, once=True)
@@ -152,6 +160,9 @@ def _person_code(target: str) -> None:
                 token, _ = await run.io_bound(accounts.login_code, phone.value.strip(), code.value, session.request_ip())
             except LoginError as exc:
                 errors.show(str(exc), '验证码')
+                return
+            except Exception as exc:  # noqa: BLE001 - e.g. a read-only database: say so, log it
+                report_failure(exc, 'login by code', errors)
                 return
             session.sign_in(token, target)
 

@@ -393,3 +393,28 @@ def sql_log():
         yield statements
     finally:
         event.remove(get_engine(), 'before_cursor_execute', log)
+
+
+@contextmanager
+def read_only_database():
+    """The database refuses writes the way it reports a read-only file: SQLite's query_only pragma
+    ("attempt to write a readonly database"), PostgreSQL's read-only transactions."""
+    from sqlalchemy import event
+    engine = get_engine()
+    sqlite = engine.dialect.name == 'sqlite'
+
+    def on_connect(dbapi_conn, _record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute('PRAGMA query_only=ON')
+        cursor.close()
+
+    def on_begin(conn):
+        conn.exec_driver_sql('SET TRANSACTION READ ONLY')
+    name, listener = ('connect', on_connect) if sqlite else ('begin', on_begin)
+    engine.dispose()
+    event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, listener)
+        engine.dispose()
