@@ -1,6 +1,7 @@
 """GLRC entry point: wiring only (settings, middleware, pages, CLI dispatch, ui.run)."""
 import os
 import sys
+from datetime import timedelta
 
 from nicegui import app, background_tasks, ui
 
@@ -15,7 +16,8 @@ def serve() -> None:
     from glrc_ui import config, http
     from glrc_ui.services import files
 
-    files.sweep_orphans()
+    files.use_private_tempdir()
+    files.sweep_orphans(in_flight=timedelta(0))  # nothing is in flight before the server starts
     app.on_startup(lambda: background_tasks.create(_sweep_regularly(), name='upload-sweeper'))
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         storage.Storage.path = (settings.data_dir / 'nicegui').resolve()
@@ -26,17 +28,19 @@ def serve() -> None:
 
     @app.get('/healthz', include_in_schema=False)
     async def healthz():
+        """200 while the database answers and takes writes and the data dir's disk has room; else 503."""
         from fastapi.responses import JSONResponse
         from nicegui import run
 
-        from db.engine import ping
-        ok = await run.io_bound(ping)
-        return JSONResponse({'status': 'ok' if ok else 'error', 'database': ok}, status_code=200 if ok else 503)
+        from glrc_ui import health
+        result = await run.io_bound(health.status, settings.data_dir, settings.min_free_mb)
+        return JSONResponse(result, status_code=200 if result['status'] == 'ok' else 503)
 
     ui.run(host=settings.host, port=settings.port, title='桂林市人才服务信息化管理系统', language='zh-CN',
            storage_secret=config.secret(settings, 'storage'), reload=False, show=False,
            favicon='🏛', session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies},
-           gzip_middleware_factory=http.gzip_except_files, endpoint_documentation='none', reconnect_timeout=10)
+           gzip_middleware_factory=http.gzip_except_files, endpoint_documentation='none', reconnect_timeout=10,
+           server_header=False)  # passed on to uvicorn: no `server: uvicorn` banner
 
 
 async def _sweep_regularly() -> None:

@@ -1,6 +1,8 @@
 """Settings from the environment (SPEC §8) and secrets generated once into the data dir."""
+import logging
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ class Settings:
     absolute_hours: int
     secure_cookies: bool
     sms_backend: str
+    min_free_mb: int = 200
 
     @property
     def upload_dir(self) -> Path:
@@ -43,9 +46,15 @@ def _int(name: str, default: int) -> int:
     return value
 
 
+PRIVATE_UMASK = 0o077  # files 0600, dirs 0700: session tokens, database, secrets, SMS codes, uploads
+log = logging.getLogger('glrc')
+
+
 def load() -> Settings:
+    private_files()
     data_dir = Path(os.environ.get('GLRC_DATA_DIR', './data')).expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    _tighten(data_dir)
     url = os.environ.get('GLRC_DATABASE_URL', '').strip() or f'sqlite:///{data_dir / "glrc.sqlite3"}'
     if url.startswith('postgresql://'):
         url = 'postgresql+psycopg://' + url[len('postgresql://'):]
@@ -59,7 +68,34 @@ def load() -> Settings:
         absolute_hours=_int('GLRC_SESSION_HOURS', 8),
         secure_cookies=os.environ.get('GLRC_SECURE_COOKIES', '').lower() in {'1', 'true', 'yes'},
         sms_backend=os.environ.get('GLRC_SMS_BACKEND', 'outbox'),
+        min_free_mb=_int('GLRC_MIN_FREE_MB', 200),
     )
+
+
+def private_files() -> None:
+    """Everything this process creates from now on is for its own user only.
+
+    A process-wide umask covers the files that other code creates with default rights: NiceGUI's
+    storage-user-*.json (they hold the session token), SQLite's database with its -wal and -shm,
+    upload temp files and their dirs. Settings are loaded before anything is written, so it is set here."""
+    os.umask(PRIVATE_UMASK)
+
+
+def _tighten(data_dir: Path) -> None:
+    """A data dir that already existed with wider rights (an older install, a `mkdir` by hand) becomes 0700."""
+    info = data_dir.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & 0o077:
+        return
+    if info.st_uid != os.geteuid():
+        log.warning('数据目录 %s 的权限为 %s，且不属于当前用户，无法收紧为 0700：请由其所有者修改', data_dir, oct(mode))
+        return
+    try:
+        data_dir.chmod(0o700)
+    except OSError as exc:
+        log.warning('数据目录 %s 的权限为 %s，无法收紧为 0700：%s', data_dir, oct(mode), exc)
+        return
+    log.warning('数据目录 %s 的权限为 %s，其他用户可以进入；已收紧为 0700', data_dir, oct(mode))
 
 
 def secret(settings: Settings, name: str) -> str:

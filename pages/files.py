@@ -9,7 +9,9 @@ from glrc_ui.http import client_ip
 
 def register() -> None:
     @app.get('/files/{file_id}', include_in_schema=False)
-    async def download(file_id: int, request: Request, inline: int = 0):
+    async def download(file_id: str, request: Request, inline: str = ''):
+        # Path and query arrive as text: an int annotation would answer FastAPI's 422 JSON (or a 500 for
+        # an id past the database's integer range) before the login check. Not a valid id → 404.
         token = app.storage.user.get('token')
         actor = await run.io_bound(security.resolve_session, token, ip=client_ip(request))
         if actor is None:
@@ -17,11 +19,21 @@ def register() -> None:
         if actor.must_change_password:
             raise HTTPException(status_code=403, detail='请先修改密码')
         from glrc_ui.services import files
-        found = await run.io_bound(files.open_for, actor, file_id)
+        number = row_id(file_id)
+        found = None if number is None else await run.io_bound(files.open_for, actor, number)
         if found is None:
             raise HTTPException(status_code=404, detail='文件不存在或无权访问')
         info, path = found
-        return file_response(info, path, inline=bool(inline))
+        return file_response(info, path, inline=inline == '1')
+
+
+def row_id(text: str) -> int | None:
+    """A database id from a URL: plain ASCII digits, positive, within the id columns' INTEGER range
+    (PostgreSQL refuses larger values outright); else None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number < 2**31 else None
 
 
 def file_response(info: dict, path, *, inline: bool) -> FileResponse:

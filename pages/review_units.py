@@ -10,6 +10,7 @@ from components.review_box import review_box
 from glrc_ui.actor import Actor
 from glrc_ui.errors import PermissionDenied
 from glrc_ui.services import unit_review
+from pages.files import row_id
 
 PATH = '/review/units'
 ROLES = unit_review.REVIEW_ROLES
@@ -21,6 +22,7 @@ COLUMNS = [
     {'name': 'state', 'label': '状态', 'field': 'state_label', 'align': 'left', 'sortable': True},
     {'name': 'submitted_at', 'label': '提交时间', 'field': 'submitted_at', 'align': 'left', 'sortable': True},
 ]
+NOT_FOUND = '该单位不存在或不在您的审核范围内'  # as the service answers an id outside the actor's scope
 DONE = {'approve': '已通过', 'return_': '已退回修改', 'disable': '单位已停用', 'enable': '单位已启用'}
 
 
@@ -36,10 +38,14 @@ def register() -> None:
                 batch=('批量通过', unit_review.review_many), noun='家单位', item='单位')
 
     @protected_page(PATH + '/{unit_id}', ROLES, title='单位注册审核')
-    async def review_page(actor: Actor, unit_id: int, mode: str = 'view'):
+    async def review_page(actor: Actor, unit_id: str, mode: str = 'view'):
+        # unit_id as text: an int annotation answers /review/units/abc with FastAPI's 422 JSON
         await frame.header_and_menu(actor, PATH)
         try:
-            d = await run.io_bound(unit_review.detail_for_review, actor, unit_id)
+            number = row_id(unit_id)
+            if number is None:
+                raise PermissionDenied(NOT_FOUND)
+            d = await run.io_bound(unit_review.detail_for_review, actor, number)
         except PermissionDenied as exc:
             with frame.content('单位注册审核'):
                 ui.label(exc.message).classes('text-negative')
