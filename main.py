@@ -25,6 +25,8 @@ def serve() -> None:
     app.add_middleware(http.BodyLimitMiddleware)
     app.add_middleware(http.SecurityHeadersMiddleware)
     pages.register_all()
+    from components import socket_guard
+    socket_guard.install()
 
     @app.get('/healthz', include_in_schema=False)
     async def healthz():
