@@ -63,3 +63,28 @@ async def test_healthz_answers_503_while_the_database_refuses_writes(user: User,
     assert any('refuses writes' in r.getMessage() for r in caplog.records)   # the operator log says what
     caplog.clear()
     health.forget()
+
+
+async def test_an_upload_on_a_full_disk_says_so_and_keeps_nothing(user: User, monkeypatch, caplog):
+    import errno
+
+    from nicegui import ui
+    from nicegui.elements.upload_files import SmallFileUpload
+
+    from db.models import StoredFile
+    from glrc_ui.pdf import simple_pdf
+    from glrc_ui.services import files
+    unit_id, account = f.unit_registered(96)
+    await f.open_logged_in(user, account, tab='单位用户', path='/unit/info', expect='当前状态：')
+    await f.settle()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+    monkeypatch.setattr(files.os, 'fsync', full_disk)        # the write that finds the disk full
+    upload = user.find(ui.upload).elements.pop()
+    with caplog.at_level(logging.ERROR, logger='glrc'):
+        await upload.handle_uploads([SmallFileUpload('执照.pdf', 'application/pdf', simple_pdf(['x']))])
+        await f.eventually(lambda: STORAGE_FAILED in f.alert_text(user), 15, f'alert: {f.alert_text(user)!r}')
+    assert f.count_rows(StoredFile) == 0 and f.unit_get(unit_id).licence_file_id is None
+    assert any('storage refused the write' in r.getMessage() for r in caplog.records)
+    caplog.clear()
