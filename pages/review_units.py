@@ -1,5 +1,5 @@
 """单位注册审核 (SPEC §3.7) for reviewers (their org) and the center (its stage)."""
-from nicegui import run, ui
+from nicegui import context, run, ui
 
 from components import frame
 from components.auth import protected_page
@@ -43,7 +43,8 @@ def register() -> None:
         await frame.header_and_menu(actor, PATH)
         try:
             number = row_id(unit_id)
-            if number is None:
+            if number is None:   # not an id at all: the same panel, answered as 404
+                context.client.status_code = 404
                 raise PermissionDenied(NOT_FOUND)
             d = await run.io_bound(unit_review.detail_for_review, actor, number)
         except PermissionDenied as exc:

@@ -39,7 +39,10 @@ async def test_a_reviewer_sees_the_not_found_panel_for_a_unit_id_that_is_not_an_
     f.staff('xf_rev', role='reviewer', org='秀峰区')
     await login(user, '管理人员', 'xf_rev')
     for unit_id in ('abc', '99999999999999999999999', '-3'):
-        await open_page(user, f'/review/units/{unit_id}', REVIEW_NOT_FOUND)
+        response = await user.http_client.get(f'/review/units/{unit_id}')
+        assert response.status_code == 404, (unit_id, response.status_code)
+        assert response.headers.get('x-nicegui-content') == 'page'   # the app's own page with the panel, no JSON
+    await open_page(user, '/review/units/987654', REVIEW_NOT_FOUND)   # an id, but no such unit
 
 
 async def test_an_anonymous_visit_to_a_bad_unit_id_goes_to_login(user: User):
