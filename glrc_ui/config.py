@@ -3,6 +3,7 @@ import logging
 import os
 import secrets
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +99,17 @@ def _tighten(data_dir: Path) -> None:
     log.warning('数据目录 %s 的权限为 %s，其他用户可以进入；已收紧为 0700', data_dir, oct(mode))
 
 
+_secret_lock = threading.Lock()
+
+
 def secret(settings: Settings, name: str) -> str:
-    """A random secret kept in the data dir: created on first use, reused after restarts."""
+    """A random secret kept in the data dir: created on first use (once, also when two threads ask at
+    the same moment), reused after restarts."""
+    with _secret_lock:
+        return _secret(settings, name)
+
+
+def _secret(settings: Settings, name: str) -> str:
     path = settings.data_dir / f'.{name}.secret'
     if path.exists():
         return path.read_text().strip()

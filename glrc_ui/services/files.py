@@ -158,8 +158,6 @@ def accept(data: 'bytes | Path', original_name: str, *, allowed: tuple[str, ...]
     With strip_images, an image is re-encoded without its metadata (EXIF, GPS) before it is kept
     (photos of people; documents are kept byte for byte, as evidence). With an actor, the
     account's upload rate and quota are checked first (admit)."""
-    if actor is not None:
-        admit(actor, data.stat().st_size if isinstance(data, Path) else len(data), field)
     root, tmp_dir = _dirs()
     stored_name = secrets.token_hex(16)
     if isinstance(data, Path):
@@ -172,6 +170,8 @@ def accept(data: 'bytes | Path', original_name: str, *, allowed: tuple[str, ...]
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
     try:
+        if actor is not None:
+            admit(actor, tmp_path.stat().st_size, field)
         size, real_type, digest = _check(tmp_path, allowed, max_size, field)
         if strip_images and real_type in IMAGE_TYPES:
             images.reencode(tmp_path, real_type, field=field)

@@ -95,3 +95,14 @@ def test_temp_files_live_in_the_data_dir_and_only_settled_ones_are_swept():
         assert not young.exists()
     finally:
         tempfile.tempdir = None
+
+
+def test_a_refused_upload_leaves_its_temp_file_removed(monkeypatch):
+    _, account = f.unit_registered(97)
+    op = f.actor_of_account(account)
+    monkeypatch.setattr(files, 'QUOTA', 10)
+    tmp = files.temp_path()
+    tmp.write_bytes(simple_pdf(['too big for the quota']))
+    with pytest.raises(ValidationError, match='上传空间已满'):
+        files.accept(tmp, 'x.pdf', actor=op)
+    assert not tmp.exists()
