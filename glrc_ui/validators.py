@@ -80,8 +80,38 @@ def credit_code_error(value: str | None) -> str | None:
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
+    """About 20,000 real common passwords, lowercase (sources in data/common_passwords.SOURCE.md)."""
     path = Path(__file__).parent / 'data' / 'common_passwords.txt'
     return frozenset(line.strip().lower() for line in path.read_text(encoding='utf-8').splitlines() if line.strip())
+
+
+_SYMBOLS_RE = re.compile(r'[\W_]+')  # anything but letters and digits (of any script)
+_EDGE_SYMBOLS_RE = re.compile(r'^[\W_]+|[\W_]+$')
+_LEET = str.maketrans({'@': 'a', '4': 'a', '$': 's', '5': 's', '0': 'o', '3': 'e', '1': 'i', '!': 'i',
+                       '7': 't', '+': 't'})
+_MIN_VARIANT = 4  # shorter leftovers (of a password that is mostly symbols) are not compared
+
+
+def _password_variants(password: str) -> set[str]:
+    """The forms of a password compared with the common list, all lowercase:
+    - the password itself                                'Qwer@1234'    -> 'qwer@1234'
+    - leading and trailing symbols stripped              'Password123!' -> 'password123'
+    - every symbol removed                               'abc@123456'   -> 'abc123456'
+    - the stem before the final digits, look-alikes mapped back to letters ('@' 'a', '0' 'o', '$' 's' …),
+      then the digits; a symbol just before the digits is tried both as a separator and as a letter
+                                                         'P@ssw0rd!123' -> 'password123'"""
+    lowered = password.lower()
+    stripped = _EDGE_SYMBOLS_RE.sub('', lowered)
+    stem = stripped.rstrip('0123456789')
+    digits = stripped[len(stem):]
+    variants = {stripped, _SYMBOLS_RE.sub('', lowered)}
+    for candidate in (stem, _EDGE_SYMBOLS_RE.sub('', stem)):
+        variants.add(_SYMBOLS_RE.sub('', candidate.translate(_LEET)) + digits)
+    return {lowered} | {variant for variant in variants if len(variant) >= _MIN_VARIANT}
+
+
+def _is_common_password(password: str) -> bool:
+    return not _common_passwords().isdisjoint(_password_variants(password))
 
 
 def password_error(password: str | None, *, account: str | None = None, phone: str | None = None,
@@ -101,7 +131,7 @@ def password_error(password: str | None, *, account: str | None = None, phone: s
     if classes < 3:
         return '密码须包含大写字母、小写字母、数字、符号中的至少 3 类'
     lowered = password.lower()
-    if lowered in _common_passwords():
+    if _is_common_password(password):
         return '该密码过于常见，请换一个'
     for label, value in (('登录账号', account), ('手机号', phone)):
         if value and len(value) >= 4 and value.lower() in lowered:

@@ -158,11 +158,11 @@ def test_account_names(account, ok):
 # ---------------------------------------------------------------- passwords (A1, A2)
 
 @pytest.mark.parametrize('password', [
-    'Abcdef1!',            # 8 chars, 4 classes
-    'abcdef1!',            # lower + digit + symbol
-    'ABCDEF1!',            # upper + digit + symbol
-    'Abcdefg1',            # upper + lower + digit
-    'Abcdefg!',            # upper + lower + symbol
+    'Kqvmtz1!',            # 8 chars, 4 classes ('Abcdef1!' and the like are on the common list)
+    'kqvmtz1!',            # lower + digit + symbol
+    'KQVMTZ1!',            # upper + digit + symbol
+    'Kqvmtzx1',            # upper + lower + digit
+    'Kqvmtzx!',            # upper + lower + symbol
     'Xy7#' * 16,           # 64 chars
     'Xy7#' * 32,           # 128 chars: the maximum
 ])
