@@ -1,11 +1,12 @@
 """Engine per database URL, SQLite pragmas, session_scope() and migrations."""
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 _engine: Engine | None = None
@@ -41,6 +42,7 @@ def init_engine(url: str) -> Engine:
     if _engine is not None:
         _engine.dispose()
     if url.startswith('sqlite'):
+        _create_private_sqlite_file(url)
         engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 10})
         event.listen(engine, 'connect', _sqlite_on_connect)
         event.listen(engine, 'begin', _sqlite_on_begin)
@@ -49,6 +51,20 @@ def init_engine(url: str) -> Engine:
     _engine, _url = engine, url
     _read_engine = engine.execution_options(glrc_read=True)
     return engine
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a missing SQLite database file 0600 before SQLite does (it would use 0644 minus the
+    umask). SQLite gives its -wal and -shm files the database file's rights."""
+    name = make_url(url).database
+    if not name or name == ':memory:' or name.startswith('file:'):
+        return
+    path = Path(name)
+    if path.parent.is_dir():  # else SQLite reports the missing directory, as before
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
 
 
 def get_engine() -> Engine:

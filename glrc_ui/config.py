@@ -51,15 +51,17 @@ PRIVATE_UMASK = 0o077  # files 0600, dirs 0700: session tokens, database, secret
 log = logging.getLogger('glrc')
 
 
-def load() -> Settings:
+def load(*, create: bool = True) -> Settings:
+    """Settings from the environment; with `create`, the data dir is made (0700) or tightened.
+
+    The CLI loads with create=False to check a command's arguments first: a refused command leaves
+    no data dir, database or secret behind."""
     private_files()
     data_dir = Path(os.environ.get('GLRC_DATA_DIR', './data')).expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    _tighten(data_dir)
     url = os.environ.get('GLRC_DATABASE_URL', '').strip() or f'sqlite:///{data_dir / "glrc.sqlite3"}'
     if url.startswith('postgresql://'):
         url = 'postgresql+psycopg://' + url[len('postgresql://'):]
-    return Settings(
+    settings = Settings(
         data_dir=data_dir,
         host=os.environ.get('GLRC_HOST', '127.0.0.1'),
         port=_int('GLRC_PORT', 8080),
@@ -71,14 +73,26 @@ def load() -> Settings:
         sms_backend=os.environ.get('GLRC_SMS_BACKEND', 'outbox'),
         min_free_mb=_int('GLRC_MIN_FREE_MB', 200),
     )
+    if create:
+        make_data_dir(data_dir)
+    return settings
+
+
+def make_data_dir(data_dir: Path) -> None:
+    """The data dir, created 0700 at once (not chmod-ed afterwards: no moment with wider rights), or an
+    existing one tightened to 0700. Parent dirs that are missing get the usual rights."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(data_dir)
 
 
 def private_files() -> None:
     """Everything this process creates from now on is for its own user only.
 
-    A process-wide umask covers the files that other code creates with default rights: NiceGUI's
-    storage-user-*.json (they hold the session token), SQLite's database with its -wal and -shm,
-    upload temp files and their dirs. Settings are loaded before anything is written, so it is set here."""
+    The app's own files get their rights where they are created (data dir and upload dirs 0700, the
+    SQLite file, secrets, the SMS outbox, uploads and backups 0600 through os.open/mkdir with a mode).
+    A process-wide umask is still needed for what other code creates with default rights: NiceGUI's
+    storage-user-*.json (they hold the session token), Python's temp files (large upload parts).
+    Settings are loaded before anything is written, so it is set here."""
     os.umask(PRIVATE_UMASK)
 
 
@@ -115,7 +129,8 @@ def _secret(settings: Settings, name: str) -> str:
         return path.read_text().strip()
     value = secrets.token_urlsafe(48)
     tmp = path.with_suffix('.tmp')
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp.unlink(missing_ok=True)  # a crash leftover: O_EXCL below then creates the file 0600 for sure
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, 'w') as f:
         f.write(value)
         f.flush()

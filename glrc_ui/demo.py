@@ -1,8 +1,8 @@
 """seed-demo: a realistic demo on a fresh data dir (orgs, staff, units in every state). Prints the logins."""
-from sqlmodel import select
+from sqlmodel import col, select
 from stdnum.cn import uscc
 
-from db.engine import session_scope
+from db.engine import read_scope, session_scope
 from db.models import Org, Unit, User, saved_id
 from glrc_ui import security, workflow
 from glrc_ui.pdf import simple_pdf
@@ -44,7 +44,7 @@ def credit_code(n: int) -> str:
 
 
 def seed() -> list[str]:
-    """Idempotent: accounts that exist are kept as they are."""
+    """Idempotent: accounts that exist are kept as they are. Returns the logins as they are now."""
     with session_scope() as s:
         existing = set(s.exec(select(User.account)).all())
     for role, account, name, org, admin in STAFF:
@@ -53,10 +53,37 @@ def seed() -> list[str]:
     for n, (account, name, unit_type, org, state) in enumerate(UNITS, start=1):
         if account not in existing:
             _demo_unit(n, account, name, unit_type, org, state)
+    return logins()
+
+
+ROLE_NAMES = {'center': '市人才服务中心', 'reviewer': '审核人员'}
+
+
+def logins() -> list[str]:
+    """The demo logins read from the database: names, organisations and states as they are now (a unit
+    approved or an account disabled since seeding shows so), not as seed() first made them."""
+    demo_accounts = [account for _, account, _, _, _ in STAFF] + [account for account, *_ in UNITS]
+    with read_scope() as s:
+        users = {u.account: u for u in s.exec(select(User).where(col(User.account).in_(demo_accounts))).all()}
+        orgs = {o.id: o.name for o in s.exec(select(Org)).all()}
+        unit_ids = [u.unit_id for u in users.values() if u.unit_id is not None]
+        unit_rows = {u.id: u for u in s.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()}
     lines = [f'演示账号（密码均为 {DEMO_PASSWORD}）：']
-    lines += [f'  管理人员  {account:<16} {name}' for _, account, name, _, _ in STAFF]
-    lines += [f'  单位用户  {account:<16} {name}（{units.MACHINE.label(state)}）'
-              for account, name, _, _, state in UNITS]
+    for account in demo_accounts:
+        user = users.get(account)
+        if user is None:
+            continue
+        if user.role in ROLE_NAMES:
+            parts = [user.display_name, ROLE_NAMES[user.role]]
+            parts += [orgs[user.org_id]] if user.org_id in orgs else []
+            parts += ['系统管理员'] if user.is_admin else []
+            kind = '管理人员'
+        else:
+            unit = unit_rows.get(user.unit_id) if user.unit_id is not None else None
+            parts = [unit.name, units.MACHINE.label(unit.state)] if unit else [user.display_name, '无单位信息']
+            kind = '单位用户'
+        parts += [] if user.status == 'active' else ['账号已停用']
+        lines.append(f'  {kind}  {account:<16} ' + ' · '.join(parts))
     return lines
 
 

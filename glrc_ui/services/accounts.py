@@ -7,7 +7,7 @@ from glrc_ui import security, validators
 from glrc_ui.actor import Actor
 from glrc_ui.errors import ValidationError
 from glrc_ui.security import LoginError
-from glrc_ui.services import audit, files, sms
+from glrc_ui.services import audit, files, notifications, sms
 
 
 def request_login_code(phone: str, ip: str | None) -> None:
@@ -52,6 +52,22 @@ def login_code(phone: str, code: str, ip: str | None) -> tuple[str, Actor]:
 def create_staff(role: str, account: str, password: str, name: str, org_name: str | None = None,
                  is_admin: bool = False, actor: Actor | None = None, must_change: bool = False) -> int:
     """Create a reviewer or center account. Raises ValidationError (field, message) on bad input."""
+    account, name = check_staff_input(role, account, password, name, org_name, is_admin)
+    password_hash = security.hash_password(password)
+    with session_scope() as s:  # one transaction: a refusal below leaves no row
+        org_id = check_staff_in(s, role, account, org_name)
+        user = User(role=role, account=account, display_name=name, password_hash=password_hash,
+                    org_id=org_id, is_admin=is_admin, must_change_password=must_change)
+        s.add(user)
+        s.flush()
+        audit.record(s, 'staff_created', actor=actor, obj=f'user:{user.id}', detail=f'role={role}')
+        return saved_id(user)
+
+
+def check_staff_input(role: str, account: str, password: str, name: str, org_name: str | None = None,
+                      is_admin: bool = False) -> tuple[str, str]:
+    """The checks of create_staff that need no database (the CLI runs them before it creates the data
+    dir). Returns (account, name) stripped; raises ValidationError."""
     if role not in ('center', 'reviewer'):
         raise ValidationError('角色', '角色只能是 center 或 reviewer')
     account = (account or '').strip()
@@ -64,26 +80,25 @@ def create_staff(role: str, account: str, password: str, name: str, org_name: st
         raise ValidationError('密码', error)
     if is_admin and role != 'center':
         raise ValidationError('管理员', '只有市人才服务中心人员可以是系统管理员')
-    password_hash = security.hash_password(password)
-    with session_scope() as s:
-        org_id = None
-        if role == 'reviewer':
-            if not org_name:
-                raise ValidationError('所属机构', '审核人员必须指定所属审核机构（--org）')
-            org = s.exec(select(Org).where(Org.name == org_name.strip())).first()
-            if org is None or not org.enabled:
-                raise ValidationError('所属机构', f'审核机构不存在或已停用：{org_name}')
-            org_id = org.id
-        elif org_name:
-            raise ValidationError('所属机构', '市人才服务中心人员不属于城区/主管部门，请不要指定 --org')
-        if _account_taken(s, account):
-            raise ValidationError('登录账号', '该登录账号已被使用')
-        user = User(role=role, account=account, display_name=name, password_hash=password_hash,
-                    org_id=org_id, is_admin=is_admin, must_change_password=must_change)
-        s.add(user)
-        s.flush()
-        audit.record(s, 'staff_created', actor=actor, obj=f'user:{user.id}', detail=f'role={role}')
-        return saved_id(user)
+    if role == 'reviewer' and not (org_name or '').strip():
+        raise ValidationError('所属机构', '审核人员必须指定所属审核机构（--org）')
+    if role == 'center' and org_name:
+        raise ValidationError('所属机构', '市人才服务中心人员不属于城区/主管部门，请不要指定 --org')
+    return account, name
+
+
+def check_staff_in(s: Session, role: str, account: str, org_name: str | None) -> int | None:
+    """The checks of create_staff against the database: the reviewer's organisation exists and is
+    enabled, the account is free. Returns the org id (None for center staff); raises ValidationError."""
+    org_id = None
+    if role == 'reviewer':
+        org = s.exec(select(Org).where(Org.name == (org_name or '').strip())).first()
+        if org is None or not org.enabled:
+            raise ValidationError('所属机构', f'审核机构不存在或已停用：{org_name}')
+        org_id = org.id
+    if _account_taken(s, account.strip()):
+        raise ValidationError('登录账号', '该登录账号已被使用')
+    return org_id
 
 
 def _account_taken(s: Session, account: str, exclude_id: int | None = None) -> bool:
@@ -101,6 +116,13 @@ def profile(user_id: int) -> dict:
                 'display_name': user.display_name, 'avatar_file_id': user.avatar_file_id,
                 'org_name': org.name if org else None, 'is_admin': user.is_admin,
                 'must_change_password': user.must_change_password, 'status': user.status}
+
+
+def header_info(user_id: int) -> dict:
+    """What the page header shows: unread messages and the avatar, in one read."""
+    with read_scope() as s:
+        user = security.user_row(s, user_id)
+        return {'unread': notifications.unread_count(user_id), 'avatar_file_id': user.avatar_file_id}
 
 
 def update_profile(actor: Actor, display_name: str, phone: str | None = None) -> None:

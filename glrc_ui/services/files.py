@@ -108,7 +108,8 @@ def safe_name(name: str | None) -> str:
 def _dirs() -> tuple[Path, Path]:
     root = config.current().upload_dir
     tmp = root / 'tmp'
-    tmp.mkdir(parents=True, exist_ok=True)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)  # 0700 from the start, whatever the umask
+    tmp.mkdir(mode=0o700, exist_ok=True)
     return root, tmp
 
 
@@ -177,6 +178,7 @@ def accept(data: 'bytes | Path', original_name: str, *, allowed: tuple[str, ...]
             images.reencode(tmp_path, real_type, field=field)
             size, real_type, digest = _check(tmp_path, allowed, max_size, field)
         with open(tmp_path, 'rb+') as f:
+            os.fchmod(f.fileno(), 0o600)  # also a file streamed into the (0700) temp dir by other code
             os.fsync(f.fileno())
         if fault_hook:
             fault_hook('written')
