@@ -13,7 +13,7 @@ from components.errors import ACTION_FAILED, error_panel
 from components.forms import ErrorBinder
 from components.frame import denied_page, session_watch
 from components.menu import registered_paths
-from components.session import current_actor
+from components.session import current_actor, has_token, login_url_after_end
 from glrc_ui.actor import Actor
 from glrc_ui.errors import STORAGE_FAILED, UserError, is_storage_failure
 from glrc_ui.services import audit
@@ -31,7 +31,10 @@ def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: st
         async def page(**kwargs):
             actor = await current_actor()
             if actor is None:
-                return RedirectResponse(f'/login?next={path}' if '{' not in path else '/login', status_code=303)
+                target = path if '{' not in path else None
+                if has_token():   # an ended session: say why
+                    return RedirectResponse(await login_url_after_end(target), status_code=303)
+                return RedirectResponse(f'/login?next={target}' if target else '/login', status_code=303)
             if password_gate and actor.must_change_password and path != '/account/settings':
                 return RedirectResponse('/account/settings', status_code=303)
             if not allowed(actor, roles, active_only, admin_only):
@@ -87,7 +90,7 @@ def guarded(fn: Callable, roles: tuple[str, ...] | None = None, *, active_only: 
         actor = await current_actor()
         if actor is None:
             ui.notify(SESSION_GONE, type='warning')
-            ui.navigate.to('/login')
+            ui.navigate.to(await login_url_after_end())
             return None
         if password_gate and actor.must_change_password:
             ui.navigate.to('/account/settings')

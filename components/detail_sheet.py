@@ -2,6 +2,8 @@
 long texts, and a file with its in-page preview."""
 from nicegui import ui
 
+from components.dialogs import heading
+
 
 def detail_sheet(rows: list[tuple[str, str]]) -> None:
     """Label/value pairs, two pairs a row on wide screens, one on phones."""
@@ -9,7 +11,7 @@ def detail_sheet(rows: list[tuple[str, str]]) -> None:
         for label, value in rows:
             with ui.element('div').classes('glrc-sheet-row'):
                 ui.label(label).classes('glrc-sheet-label')
-                ui.label(value or '—').classes('glrc-sheet-value break-all')
+                ui.label(value or '—').classes('glrc-sheet-value break-words min-w-0')
 
 
 def long_text(label: str, value: str | None) -> None:
@@ -19,16 +21,30 @@ def long_text(label: str, value: str | None) -> None:
 
 def file_preview(file: dict | None, title: str, *, missing: str = '未上传') -> None:
     """A stored file: its name, 新窗口预览 and 下载 links, and the preview in the page."""
-    ui.label(title).classes('glrc-title mt-6 mb-2')
+    heading(title, 2).classes('mt-6 mb-2')
     if not file:
-        ui.label(missing).classes('text-orange-10')
+        ui.label(missing).classes('text-deep-orange-10')
         return
     source = f'/files/{int(file["id"])}?inline=1'
     with ui.row().classes('items-center gap-4 mb-2'):
-        ui.label(file['name'])
-        ui.link('新窗口预览', source, new_tab=True)
-        ui.link('下载', f'/files/{int(file["id"])}')
+        ui.label(file['name']).classes('break-all')
+        ui.link('新窗口预览', source, new_tab=True).props(f'aria-label="新窗口预览{title}"')
+        ui.link('下载', f'/files/{int(file["id"])}').props(f'aria-label="下载{title}"')
     if file['mime'] == 'application/pdf':
-        ui.element('iframe').props(f'src="{source}" title="{title}预览"').classes('w-full h-[640px] border rounded')
+        pdf_preview(source, title)
     else:
-        ui.image(source).classes('max-w-3xl border rounded').props(f'alt="{title}"')
+        ui.image(source).classes('max-w-3xl w-full border rounded').props(f'alt="{title}"')
+
+
+def pdf_preview(source: str, title: str) -> None:
+    """The PDF in the page where the browser has a PDF viewer (desktop browsers); elsewhere (most
+    phones) a box with the 新窗口预览 link. `navigator.pdfViewerEnabled` tells which."""
+    frame_box = ui.element('iframe').props(f'src="{source}" title="{title}预览"') \
+        .classes('w-full h-[70vh] min-h-[420px] border rounded glrc-pdf-frame')
+    with ui.element('div').classes('w-full p-6 border rounded bg-grey-2 text-center glrc-pdf-fallback hidden'):
+        ui.label('当前浏览器不能在页面内显示 PDF。').classes('text-grey-10')
+        ui.link('新窗口预览', source, new_tab=True).props(f'aria-label="在新窗口预览{title}"').classes('text-base')
+    ui.run_javascript(
+        f"if (navigator.pdfViewerEnabled === false) {{"
+        f" const f = document.getElementById('c{frame_box.id}'); if (f) f.remove();"
+        f" document.querySelectorAll('.glrc-pdf-fallback').forEach(e => e.classList.remove('hidden')); }}")

@@ -37,6 +37,10 @@ class ErrorBinder:
         if isinstance(error, FormErrors):
             for label, message in error.errors.items():
                 self.show(message, label)
+            if error.summary and self.fallback is not None:
+                self.fallback.set_text(error.summary)
+                self.fallback.set_visibility(True)
+            scroll_to_first_error()
             return
         if isinstance(error, UserError):
             field, message = error.field, error.message
@@ -53,6 +57,32 @@ class ErrorBinder:
         if target is not None and self.fallback is not None and not self.fallback.visible:
             self.fallback.set_text('请检查标红的项目')
             self.fallback.set_visibility(True)
+
+
+def scroll_to_first_error() -> None:
+    """Bring the first marked field into view (after Vue has drawn the marks)."""
+    ui.run_javascript("setTimeout(() => { const el = document.querySelector("
+                      "'.q-field--error, .glrc-error-slot:not(.hidden)'); "
+                      "if (el) { el.scrollIntoView({block: 'center'}); "
+                      "const input = el.querySelector('input, textarea'); if (input) input.focus({preventScroll: true}); } }, 150);")
+
+
+class ErrorSlot:
+    """An error mark for something that is not an input (e.g. a required upload): quacks like an
+    input's `error` for ErrorBinder."""
+
+    def __init__(self) -> None:
+        self.label = ui.label('').classes('glrc-error-slot text-negative text-sm').props('role=alert')
+        self.label.set_visibility(False)
+
+    @property
+    def error(self) -> str | None:
+        return self.label.text or None
+
+    @error.setter
+    def error(self, message: str | None) -> None:
+        self.label.set_text(message or '')
+        self.label.set_visibility(bool(message))
 
 
 def dropdown(label: str, options, value=None, *, required: bool = False, **kwargs) -> Select:

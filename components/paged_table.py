@@ -13,25 +13,32 @@ Fetch = Callable[..., Awaitable[Page]]
 
 class PagedTable:
     """fetch(actor, page, per_page, sort_by, descending, after) -> Page; actions: {'审核': (handler(actor, row_id),
-    name of a row flag that shows the button, or None)}."""
+    name of a row flag that shows the button, or None)}.
+
+    Oldest first by default (first come, first served). On narrow screens the table scrolls inside
+    its own box with the first column (the name) and 操作 kept in view (STYLE: tables on phones)."""
 
     @classmethod
     async def create(cls, actor: Actor, columns: list[dict], fetch: Fetch,
                      actions: dict[str, tuple[Callable, str | None]], *, roles: tuple[str, ...],
-                     sort_by: str = 'submitted_at', per_page: int = 20, selection: str | None = None) -> 'PagedTable':
+                     sort_by: str = 'submitted_at', descending: bool = False, per_page: int = 20,
+                     selection: str | None = None) -> 'PagedTable':
         """Fetch the first page, then build the table with it (Quasar reads rowsNumber at mount)."""
-        first = await fetch(actor, page=1, per_page=per_page, sort_by=sort_by, descending=True, after=None)
-        return cls(columns, fetch, actions, first, roles=roles, sort_by=sort_by, per_page=per_page,
-                   selection=selection)
+        first = await fetch(actor, page=1, per_page=per_page, sort_by=sort_by, descending=descending, after=None)
+        return cls(columns, fetch, actions, first, roles=roles, sort_by=sort_by, descending=descending,
+                   per_page=per_page, selection=selection)
 
     def __init__(self, columns: list[dict], fetch: Fetch, actions: dict[str, tuple[Callable, str | None]],
-                 first: Page, *, roles: tuple[str, ...], sort_by: str, per_page: int,
+                 first: Page, *, roles: tuple[str, ...], sort_by: str, per_page: int, descending: bool = False,
                  selection: str | None = None) -> None:
         self.fetch = fetch
         self.cursor = first.cursor
-        self.pagination = {'page': 1, 'rowsPerPage': per_page, 'sortBy': sort_by, 'descending': True,
+        self.pagination = {'page': 1, 'rowsPerPage': per_page, 'sortBy': sort_by, 'descending': descending,
                            'rowsNumber': first.total}
-        cols = columns + [{'name': 'actions', 'label': '操作', 'field': 'id', 'align': 'center'}]
+        sticky = 'glrc-sticky-left glrc-name'
+        cols = [dict(columns[0], classes=sticky, headerClasses=sticky), *columns[1:],
+                {'name': 'actions', 'label': '操作', 'field': 'id', 'align': 'center',
+                 'classes': 'glrc-sticky-right', 'headerClasses': 'glrc-sticky-right'}]
         self.table = ui.table(columns=cols, rows=first.items, row_key='id', pagination=dict(self.pagination),
                               selection=selection) \
             .props('flat bordered separator=cell no-data-label="暂无数据" rows-per-page-label="每页条数" '
@@ -41,10 +48,15 @@ class PagedTable:
             event = f'act_{len(buttons)}'
             show = f' v-if="props.row.{condition}"' if condition else ''
             buttons.append(f'<q-btn{show} flat dense no-caps color="primary" label="{label}" '
+                           f':aria-label="\'{label} \' + (props.row.name || \'\')" '
                            f'@click="() => $parent.$emit(\'{event}\', props.row.id)" />')
             self.table.on(event, guarded(_row_handler(handler), roles))
-        self.table.add_slot('body-cell-actions', '<q-td :props="props" class="q-gutter-x-sm">'
-                            + ''.join(buttons) + '</q-td>')
+        self.table.add_slot('body-cell-actions', '<q-td :props="props"><div class="glrc-actions">'
+                            + ''.join(buttons) + '</div></q-td>')
+        if selection:  # checkboxes with names (a screen reader says which row it selects)
+            self.table.add_slot('header-selection', '<q-checkbox v-model="props.selected" dense aria-label="全选本页" />')
+            self.table.add_slot('body-selection', '<q-checkbox v-model="props.selected" dense '
+                                ':aria-label="\'选择 \' + (props.row.name || props.row.id)" />')
         self.table.on('request', guarded(self._on_request, roles))
 
     async def _on_request(self, actor: Actor, e) -> None:

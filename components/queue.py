@@ -8,6 +8,7 @@ from nicegui import run, ui
 
 from components import forms
 from components.auth import guarded
+from components.dialogs import confirm
 from components.paged_table import PagedTable
 from glrc_ui.actor import Actor
 from glrc_ui.paging import Page
@@ -42,19 +43,37 @@ class Queue:
         self.service, self.roles = service, roles
         self.table: PagedTable
         self._filters_of_cursor: tuple | None = None
-        with ui.row().classes('w-full items-center gap-3'):
-            self.status = ui.toggle(STATUS, value='pending').props('unelevated toggle-color=red-9 no-caps')
-            self.keyword = forms.text('关键字', placeholder=keyword_hint).classes('w-64', remove='w-full')
-            self.start = forms.text('开始日期').props('type=date').classes('w-44', remove='w-full')
-            self.end = forms.text('结束日期').props('type=date').classes('w-44', remove='w-full')
-            search = ui.button('查询', icon='search').props('unelevated color=red-9')
+        with ui.row().classes('w-full items-start gap-3').props('role=search aria-label="筛选"'):
+            self.status = ui.toggle(STATUS, value='pending') \
+                .props('unelevated toggle-color=red-9 color=white text-color=grey-10 no-caps aria-label="审核状态"')
+            self.keyword = forms.text('关键字', placeholder=keyword_hint).classes('w-full sm:w-64', remove='w-full')
+            with ui.row().classes('gap-3 no-wrap items-start w-full sm:w-auto'):
+                self.start = forms.text('开始日期').props('type=date').classes('flex-1 min-w-0 sm:w-40', remove='w-full')
+                self.end = forms.text('结束日期').props('type=date').classes('flex-1 min-w-0 sm:w-40', remove='w-full')
+            search = ui.button('查询', icon='search').props('unelevated color=red-9').classes('h-10')
         reload = guarded(self._reload, roles)
         search.on_click(reload)
         self.status.on_value_change(reload)
         self.keyword.on('keydown.enter', reload)
 
     def filters(self) -> tuple:
-        return (self.status.value, self.keyword.value, parse_date(self.start.value), parse_date(self.end.value))
+        start, end = parse_date(self.start.value), parse_date(self.end.value)
+        if start and end and end < start:  # refused in _reload; paging keeps the filters last applied
+            return self._filters_of_cursor or (self.status.value, self.keyword.value, None, None)
+        return (self.status.value, self.keyword.value, start, end)
+
+    def date_error(self) -> str | None:
+        """The date range as typed: an end before the start is refused with a message next to it."""
+        self.start.error = self.end.error = None
+        if self.start.value and parse_date(self.start.value) is None:
+            self.start.error = '日期格式不正确'
+        elif self.end.value and parse_date(self.end.value) is None:
+            self.end.error = '日期格式不正确'
+        else:
+            start, end = parse_date(self.start.value), parse_date(self.end.value)
+            if start and end and end < start:
+                self.end.error = '结束日期不能早于开始日期'
+        return self.start.error or self.end.error
 
     async def _fetch(self, actor: Actor, *, after=None, **paging: Any) -> Page:
         filters = self.filters()
@@ -64,6 +83,8 @@ class Queue:
         return await run.io_bound(self.service, actor, *filters, after=after, **paging)
 
     async def _reload(self, actor: Actor) -> None:
+        if self.date_error():
+            return
         await self.table.load(actor, first_page=True)
 
     def _batch_bar(self, label: str, handler: Callable[[Actor, list], dict], *, noun: str, item: str) -> None:
@@ -84,20 +105,12 @@ class Queue:
                 return
 
             async def confirmed(actor: Actor) -> None:
-                dialog.close()
                 await run_batch(actor, rows)
 
             names = '、'.join(row['name'] for row in rows[:10]) + (f' 等 {len(rows)} {noun}' if len(rows) > 10 else '')
-            with ui.dialog() as dialog, ui.card().classes('w-full max-w-md'):
-                ui.label(f'确认{label}').classes('glrc-title')
-                ui.label(f'确定{label}以下 {len(rows)} {noun}吗？').classes('font-medium')
-                ui.label(names).classes('break-all text-grey-9')
-                with ui.row().classes('w-full justify-end gap-2'):
-                    ui.button('取消', on_click=dialog.close).props('flat color=grey-9')
-                    ui.button('确定', on_click=guarded(confirmed, self.roles)).props('unelevated color=red-9')
-            dialog.on('hide', dialog.delete)
-            dialog.open()
+            confirm(f'确认{label}', [f'确定{label}以下 {len(rows)} {noun}吗？', names],
+                    guarded(confirmed, self.roles), color='green-9')
 
         with ui.row().classes('w-full items-center gap-3'):
             ui.button(label, icon='done_all', on_click=ask).props('outline color=green-9')
-            ui.label(f'勾选多个待审核的{item}后可一次通过（退回修改须逐个填写审核意见）').classes('text-grey-7 text-sm')
+            ui.label(f'勾选多个待审核的{item}后可一次通过（退回修改须逐个填写审核意见）').classes('text-grey-9 text-sm')

@@ -29,6 +29,16 @@ class SchemaForm:
             if name not in editable:
                 field.props('readonly').classes('glrc-locked')
         self.binder = forms.ErrorBinder({schema[name].label: field for name, field in self.fields.items()}, fallback)
+        self.saved = self.values()
+
+    def on_change(self, callback) -> None:
+        """callback() after any field's value changes (typing, choosing)."""
+        for field in self.fields.values():
+            field.on_value_change(lambda _: callback())
+
+    def dirty(self) -> bool:
+        """True while what is typed differs from what was last loaded or saved."""
+        return self.values() != self.saved
 
     @staticmethod
     def _input(spec, value, choices):

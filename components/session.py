@@ -40,12 +40,30 @@ def _token() -> str | None:
     return token if isinstance(token, str) else None
 
 
+def has_token() -> bool:
+    return _token() is not None
+
+
 async def current_actor(touch: bool = True) -> Actor | None:
     """Resolve the session behind this browser; None when absent, expired or revoked."""
     token = _token()
     if token is None:
         return None
     return await run.io_bound(security.resolve_session, token, touch=touch, ip=request_ip())
+
+
+# why a session ended -> the notice /login shows (pages/login.py NOTICES)
+END_NOTICES = {'disabled': 'disabled', 'credentials_changed': 'changed', 'locked': 'locked',
+               'idle_timeout': 'timeout', 'absolute_timeout': 'timeout', 'logout': 'logout', 'replaced': 'expired'}
+
+
+async def login_url_after_end(next_path: str | None = None) -> str:
+    """/login with the reason this browser's session ended (停用, password changed elsewhere, timeout…)."""
+    token = _token()
+    reason = await run.io_bound(security.session_end_reason, token) if token else None
+    query = [f'next={safe_next(next_path)}'] if next_path and safe_next(next_path) != '/' else []
+    query.append(f'msg={END_NOTICES.get(reason or "", "expired")}')
+    return '/login?' + '&'.join(query)
 
 
 SAFE_NEXT_RE = re.compile(r'^/[A-Za-z0-9/_-]*$')

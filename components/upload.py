@@ -2,6 +2,7 @@
 before copying, then handed to a service that checks the content and keeps it (files.accept →
 record in the service's transaction). Errors appear under the field; the file list is cleared
 after every try, so no rejected file lingers as if it were kept."""
+import html
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
@@ -18,6 +19,12 @@ from glrc_ui.errors import ValidationError
 from glrc_ui.services import files
 
 DOCUMENTS = '.pdf,.jpg,.jpeg,.png'
+HEADER = ('''<div class="q-uploader__header-content row items-center no-wrap q-pa-sm">'''
+          '''<div class="col q-uploader__title">{label}</div>'''
+          '''<q-spinner v-if="props.isUploading" class="q-uploader__spinner" />'''
+          '''<q-btn v-if="props.canAddFiles" flat dense no-caps icon="add_box" label="选择文件" '''
+          '''aria-label="{label}：选择文件" @click="props.pickFiles" />'''
+          '''<div style="display: none"><q-uploader-add-trigger /></div></div>''')
 IMAGES = '.jpg,.jpeg,.png'
 
 
@@ -30,6 +37,7 @@ def upload_field(label: str, save: Callable[[Actor, Path, str], Any], *, field: 
     limit_text = f'{max_size // files.MB} MB'
     types = '、'.join(t.strip('.').upper() for t in accept.split(',') if t != '.jpeg')
     async def uploaded(actor: Actor, e) -> None:
+        binder.clear()   # a new try: the last refusal no longer applies
         tmp = files.temp_path()
         try:
             if e.file.size() > max_size:  # refuse before copying anything
@@ -45,14 +53,17 @@ def upload_field(label: str, save: Callable[[Actor, Path, str], Any], *, field: 
 
     def rejected() -> None:
         binder.show(f'文件须为 {limit_text} 以内的 {types} 文件')
-        upload.reset()
+        upload.reset()   # the refused file leaves the list: nothing looks as if it were kept
 
     upload = SingleFileUpload(label=label, auto_upload=True, max_file_size=max_size,
                        on_upload=guarded(uploaded, roles, password_gate=password_gate, errors=lambda: binder),
                        on_rejected=rejected) \
-        .props(f'accept="{accept}" flat bordered').classes('w-full max-w-sm')
-    upload.props(f'aria-label="{label}"')
-    ui.label(hint or f'{types}，{limit_text} 以内').classes('text-grey-7 text-xs')
+        .props(f'accept="{accept}" flat bordered').classes('w-full max-w-sm glrc-upload')
+    # Our own header: Quasar's puts the <input type=file> inside its 「+」 button (a control inside a
+    # control, with no name). Here a named button opens the picker; the input sits hidden beside it.
+    upload.add_slot('header', HEADER.replace('{label}', html.escape(label)))
+    upload.on('added', lambda: binder.clear())
+    ui.label(hint or f'{types}，{limit_text} 以内').classes('text-grey-9 text-xs')
     binder = forms.ErrorBinder({}, forms.error_line())
     return upload
 

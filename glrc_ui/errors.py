@@ -25,9 +25,10 @@ class ValidationError(UserError):
 class FormErrors(UserError):
     """Several bad fields at once: {label: message}. Shown next to each field."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], summary: str | None = None) -> None:
         super().__init__('；'.join(f'{k}：{v}' for k, v in errors.items()))
         self.errors = errors
+        self.summary = summary   # shown above the buttons besides the marks (e.g. what 提交审核 misses)
 
 
 class PermissionDenied(UserError):

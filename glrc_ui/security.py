@@ -342,6 +342,16 @@ def _resolve_session(token: str | None, *, touch: bool, ip: str | None, writable
         return actor_of(user, ip, s)
 
 
+def session_end_reason(token: str | None) -> str | None:
+    """Why the session behind token ended (disabled, credentials_changed, idle_timeout, …), or None
+    when it is unknown or still open. Read only: the sign-in page says why a tab was signed out."""
+    if not token or not isinstance(token, str):
+        return None
+    with read_scope() as s:
+        row = s.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
+        return row.revoked_reason if row is not None else None
+
+
 def end_session(token: str | None, reason: str = 'logout', ip: str | None = None) -> None:
     if not token:
         return

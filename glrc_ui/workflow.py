@@ -37,11 +37,12 @@ Effect = Callable[[Session, Any, Actor, dict], None]     # (session, item, actor
 @dataclass(frozen=True)
 class State:
     label: str
-    color: str = 'grey'
+    color: str = 'grey-8'      # Quasar colour with white text at ≥ 4.5:1
     final: bool = False
     owner_editable: bool = False      # the owner may change the item's fields in this state
     next_step: str = ''               # what the owner is told to do next (首页)
     queued: bool = True               # listed in review queues (False: not yet submitted)
+    notice: str = ''                  # told to the owner when the item arrives here (消息: 「…，单位账号已开通」)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Transition:
     sms_owner: bool = False             # and an SMS
     notify_next: bool = False           # in-app message to whoever acts at the target state
     batch: bool = False                 # may be fired for many items at once (批量通过)
+    opinion_label: str = '审核意见'       # what the opinion is called here (停用: 停用原因)
+    notice: str = ''                    # the owner's message after the acting org, e.g. 「已停用本单位账号」
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ class Stage:
     next_step: str = ''
     approve_fields: tuple[DataField, ...] = ()
     approve_effects: tuple[Effect, ...] = ()
-    color: str = 'blue'
+    color: str = 'blue-9'
 
 
 @dataclass
@@ -168,7 +171,11 @@ class Entity:
     acting_org: Callable[[Session, Actor, Any], tuple[int | None, str | None]]  # org on the review record
     stage_users: Callable[[Session, Any, str], list[int]] = lambda s, item, state: []  # who acts at a state
     on_enter: dict[str, Callable[[Session, Any], None]] = field(default_factory=dict)
-    link: str = '/'
+    link: str | Callable[[Any], str] = '/'                     # 查看 in the owner's message
+    review_link: Callable[[Any], str] | None = None            # 查看 in the next reviewer's message
+
+    def owner_link(self, item) -> str:
+        return self.link(item) if callable(self.link) else self.link
 
     @property
     def name(self) -> str:
@@ -229,8 +236,6 @@ def fire(s: Session, entity_name: str, item_id: int, action: str, actor: Actor, 
     someone else moved the item first) or FormErrors for bad transition data."""
     ent = entity(entity_name)
     opinion = (opinion or '').strip() or None
-    if opinion and len(opinion) > OPINION_MAX:
-        raise WorkflowError(f'审核意见最多 {OPINION_MAX} 字', '审核意见')
     item = s.get(ent.model, item_id)
     if item is None:
         raise NotFound()
@@ -243,8 +248,10 @@ def fire(s: Session, entity_name: str, item_id: int, action: str, actor: Actor, 
     t = next((t for t, problem in refusals if problem is None), None)
     if t is None:
         raise WorkflowError(refusals[0][1])
+    if opinion and len(opinion) > OPINION_MAX:
+        raise WorkflowError(f'{t.opinion_label}最多 {OPINION_MAX} 字', t.opinion_label)
     if t.needs_opinion and not opinion:
-        raise WorkflowError(f'请填写审核意见（{t.label}时必填）', '审核意见')
+        raise WorkflowError(opinion_missing(t), t.opinion_label)
     values = _checked_data(t, data or {})
     for guard in t.guards:
         if problem := guard(s, item):
@@ -266,7 +273,7 @@ def fire(s: Session, entity_name: str, item_id: int, action: str, actor: Actor, 
         effect(s, item, actor, values)
     if hook := ent.on_enter.get(t.target):
         hook(s, item)
-    _notify(s, ent, item, t, opinion)
+    _notify(s, ent, item, t, opinion, org_name or actor.display_name or '')
     return {'id': item_id, 'state': t.target, 'state_label': ent.machine.label(t.target),
             'version': expected_version + 1, 'data': values}
 
@@ -299,17 +306,48 @@ def _record(s: Session, ent: Entity, item, action: str, source: str, target: str
                        opinion=opinion, data=json.dumps(values, ensure_ascii=False) if values else None, at=now))
 
 
-def _notify(s: Session, ent: Entity, item, t: Transition, opinion: str | None) -> None:
-    title = f'{ent.describe(item)}：{ent.machine.label(t.target)}'
-    body = title + (f'。审核意见：{opinion}' if opinion else '')
+def opinion_missing(t: Transition) -> str:
+    if t.opinion_label == '审核意见':
+        return f'请填写审核意见（{t.label}时必填）'
+    return f'请填写{t.opinion_label}'
+
+
+# what the owner is told, after the acting organisation's name
+NOTICE_VERBS = {'approve': '审核通过', 'return_': '退回修改', 'reject': '审核不予通过', 'submit': '已提交审核',
+                'withdraw': '已撤回', 'disable': '已停用', 'enable': '已启用'}
+
+
+def notice_title(ent: Entity, t: Transition, who: str) -> str:
+    """「秀峰区审核通过，待市人才服务中心审核」: who acted, what happened, what comes next."""
+    if t.notice:
+        return f'{who}{t.notice}'
+    target = ent.machine.state(t.target)
+    next_part = target.notice or (target.label if any(st.state == t.target for st in ent.machine.stages) else '')
+    return f'{who}{NOTICE_VERBS.get(t.action, t.label)}' + (f'，{next_part}' if next_part else '')
+
+
+def _notify(s: Session, ent: Entity, item, t: Transition, opinion: str | None, who: str) -> None:
+    title = notice_title(ent, t, who)
+    subject = ent.describe(item)
+    body = f'事项：{subject}' + (f'\n{t.opinion_label}：{opinion}' if opinion else '')
     if t.notify_owner:
         for user in ent.owners(s, item):
-            notifications.notify(s, user.id, title, body, ent.link)
+            notifications.notify(s, user.id, title, body, ent.owner_link(item))
             if t.sms_owner and user.phone:
-                sms.send_message(s, user.phone, f'【桂林市人才服务】{body}', 'notice')
+                text = f'【桂林市人才服务】{subject}：{title}。' + (f'{t.opinion_label}：{opinion}' if opinion else '')
+                sms.send_message(s, user.phone, text, 'notice')
     if t.notify_next:
+        link = ent.review_link(item) if ent.review_link else ent.owner_link(item)
         for user_id in ent.stage_users(s, item, t.target):
-            notifications.notify(s, user_id, f'待审核：{ent.describe(item)}', title, ent.link)
+            notifications.notify(s, user_id, f'待审核：{subject}', f'{title}，请及时审核。', link)
+
+
+def action_choices(entity_name: str, s: Session, actor: Actor, item, *, exclude: tuple[str, ...] = ('submit',)
+                   ) -> list[dict]:
+    """The actions a review box offers this actor now, as plain data for the page."""
+    return [{'action': t.action, 'label': t.label, 'needs_opinion': t.needs_opinion, 'opinion_label': t.opinion_label,
+             'fields': [{'name': f.name, 'label': f.label, 'choices': list(f.choices)} for f in t.fields]}
+            for t in available(entity_name, s, actor, item) if t.action not in exclude]
 
 
 def fire_many(entity_name: str, items: list[tuple[int, int]], action: str, actor: Actor,
@@ -346,7 +384,9 @@ def history(entity_name: str, item_id: int, s: Session | None = None) -> list[di
             return history(entity_name, item_id, s)
     rows = s.exec(select(ReviewRecord).where(ReviewRecord.entity == entity_name, ReviewRecord.entity_id == item_id)
                   .order_by(col(ReviewRecord.at), col(ReviewRecord.id))).all()
+    opinion_labels = {(t.action, t.source): t.opinion_label for t in reversed(machine.transitions)}
     return [{'action': r.action, 'action_label': ACTION_LABELS.get(r.action, r.action),
+             'opinion_label': opinion_labels.get((r.action, r.from_state), '审核意见'),
              'from': machine.label(r.from_state) if r.from_state else '', 'to': machine.label(r.to_state),
              'actor': r.actor_name, 'role': r.actor_role, 'org': r.org_name or '', 'opinion': r.opinion or '',
              'data': json.loads(r.data) if r.data else {}, 'at': clock.local(r.at)} for r in rows]

@@ -23,19 +23,27 @@ def register() -> None:
                 with ui.row().classes('w-full items-center bg-orange-1 text-orange-10 p-3 rounded mb-2'):
                     ui.icon('warning')
                     ui.label('您的密码为初始密码或已被重置，请先修改密码后再使用系统。')
-            with ui.row().classes('w-full gap-10 items-start no-wrap'):
+            with ui.row().classes('w-full gap-10 items-start'):
                 _avatar_block(info)
                 _form(actor, info)
 
 
 def _avatar_block(info: dict) -> None:
-    with ui.column().classes('items-center gap-2 w-48'):
-        ui.label('头像').classes('text-grey-8')
-        avatar = ui.image(f'/files/{info["avatar_file_id"]}?inline=1' if info['avatar_file_id'] else '') \
-            .classes('w-28 h-28 rounded-full bg-grey-3')
+    with ui.column().classes('items-center gap-2 w-full sm:w-56'):
+        ui.label('头像').classes('text-grey-10 font-medium')
+        with ui.element('div').classes('w-28 h-28 rounded-full bg-grey-3 overflow-hidden flex items-center justify-center'):
+            placeholder = ui.icon('person', size='64px', color='grey-8').props('aria-hidden=true')
+            avatar = ui.image('').classes('w-28 h-28').props(f'alt="{info["display_name"]}的头像" fit=cover no-spinner')
+        if info['avatar_file_id']:
+            avatar.set_source(f'/files/{int(info["avatar_file_id"])}?inline=1')
+            placeholder.set_visibility(False)
+        else:
+            avatar.set_visibility(False)
 
         def saved(actor: Actor, stored: dict) -> None:
-            avatar.set_source(f'/files/{stored["id"]}?inline=1')
+            avatar.set_source(f'/files/{int(stored["id"])}?inline=1')
+            avatar.set_visibility(True)
+            placeholder.set_visibility(False)
             ui.notify('头像已更新', type='positive')
 
         upload_field('上传头像', accounts.set_avatar, field='头像', on_saved=saved, max_size=files.MAX_AVATAR,
@@ -52,7 +60,7 @@ def _form(actor: Actor, info: dict) -> None:
             account.value = info['phone'] or info['account']
             account.props('readonly hint="个人用户的登录账号为本人手机号"')
         ui.separator()
-        ui.label('修改密码或登录账号需要输入原密码，修改后需重新登录。').classes('text-grey-7 text-sm')
+        ui.label('修改密码或登录账号需要输入原密码，修改后需重新登录。').classes('text-grey-9 text-sm')
         old = forms.text('原密码', password=True, autocomplete='current-password')
         new = forms.text('新密码', password=True, autocomplete='new-password')
         confirm = forms.text('确认新密码', password=True, autocomplete='new-password')

@@ -1,8 +1,9 @@
 """Authorised file downloads (SECURITY F3-F4): plain routes, not pages."""
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import FileResponse
 from nicegui import app, run
 
+from components.errors import refusal
 from glrc_ui import security
 from glrc_ui.http import client_ip
 
@@ -15,14 +16,14 @@ def register() -> None:
         token = app.storage.user.get('token')
         actor = await run.io_bound(security.resolve_session, token, ip=client_ip(request))
         if actor is None:
-            raise HTTPException(status_code=401, detail='请先登录')
+            return refusal(request, 401, '请先登录', link=('前往登录', '/login'))
         if actor.must_change_password:
-            raise HTTPException(status_code=403, detail='请先修改密码')
+            return refusal(request, 403, '请先修改密码', link=('修改密码', '/account/settings'))
         from glrc_ui.services import files
         number = row_id(file_id)
         found = None if number is None else await run.io_bound(files.open_for, actor, number)
         if found is None:
-            raise HTTPException(status_code=404, detail='文件不存在或无权访问')
+            return refusal(request, 404, '文件不存在或无权访问')
         info, path = found
         return file_response(info, path, inline=inline == '1')
 

@@ -7,6 +7,7 @@ from nicegui import app, run, ui
 
 from components import forms, session
 from components.auth import report_failure
+from components.dialogs import heading
 from components.frame import SYSTEM_NAME, add_style
 from components.menu import registered_paths
 from glrc_ui import security
@@ -18,7 +19,16 @@ from glrc_ui.validators import phone_error
 
 UNIT, PERSON, STAFF = '单位用户', '个人用户', '管理人员'
 # fixed notices chosen by key: no text from the URL is ever shown
-NOTICES = {'relogin': '修改成功，请重新登录', 'registered': '注册成功，请登录', 'expired': '登录已失效，请重新登录'}
+NOTICES = {
+    'relogin': ('修改成功，请重新登录', 'ok'),
+    'registered': ('注册成功，请登录', 'ok'),
+    'logout': ('您已安全退出登录', 'ok'),
+    'expired': ('登录已失效，请重新登录', 'warn'),
+    'timeout': ('您长时间未操作，登录已超时，请重新登录', 'warn'),
+    'changed': ('您的密码或登录账号已在其他地方修改，请使用新的密码或账号重新登录', 'warn'),
+    'disabled': ('您的账号已被停用，已退出登录。如有疑问，请联系市人才服务中心', 'warn'),
+    'locked': ('原密码多次输入错误，账号已临时锁定，请稍后再登录', 'warn'),
+}
 
 
 def register() -> None:
@@ -28,13 +38,14 @@ def register() -> None:
         add_style()
         notice = NOTICES.get(msg)
         ui.query('.nicegui-content').classes('p-0')
-        with ui.column().classes('w-full min-h-screen items-center justify-center').style(
-                'background: linear-gradient(180deg, #a4161a 0%, #c62828 44%, #f3f5f8 44%)'):
-            ui.label(SYSTEM_NAME).classes('text-white text-3xl font-bold mb-6 tracking-wider')
-            with ui.card().classes('w-[440px] p-0'):
+        with ui.element('div').classes('glrc-auth-page'):
+            heading(SYSTEM_NAME, 1).classes('glrc-auth-title')
+            with ui.card().classes('glrc-auth-card p-0'):
                 if notice:
-                    ui.label(notice).classes('w-full bg-green-1 text-green-9 p-3 text-center').props('role=status')
-                with ui.tabs().classes('w-full text-grey-8').props('active-color=red-9 indicator-color=red-9') as tabs:
+                    text, kind = notice
+                    colors = 'bg-green-1 text-green-10' if kind == 'ok' else 'bg-orange-1 text-deep-orange-10'
+                    ui.label(text).classes(f'w-full {colors} p-3 text-center').props('role=status')
+                with ui.tabs().classes('w-full text-grey-9').props('active-color=red-9 indicator-color=red-9') as tabs:
                     unit_tab, person_tab, staff_tab = ui.tab(UNIT), ui.tab(PERSON), ui.tab(STAFF)
                 with ui.tab_panels(tabs, value=unit_tab, animated=False, keep_alive=False).classes('w-full'):
                     with ui.tab_panel(unit_tab):
@@ -47,7 +58,7 @@ def register() -> None:
                     for label, path in (('单位注册', '/register/unit'), ('个人注册', '/register/person')):
                         if path in registered_paths:  # a link only to a page that exists
                             ui.link(label, path)
-            ui.label('主办：桂林市人才服务中心').classes('text-grey-6 text-sm mt-6')
+            ui.label('主办：桂林市人才服务中心').classes('text-grey-9 text-sm mt-6')
 
     @app.get('/login/finish', include_in_schema=False)
     async def login_finish(request: Request, n: str = ''):

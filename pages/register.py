@@ -2,6 +2,7 @@
 from nicegui import run, ui
 
 from components import forms
+from components.dialogs import heading
 from components.frame import SYSTEM_NAME, add_style
 from components.menu import registered_paths
 from components.session import request_ip
@@ -19,12 +20,13 @@ def register() -> None:
     @ui.page('/register/unit', title=f'单位注册 - {SYSTEM_NAME}')
     def register_unit():
         add_style()
-        with ui.column().classes('w-full items-center py-10'):
-            ui.label(SYSTEM_NAME).classes('text-2xl font-bold text-red-9 mb-4')
-            with ui.card().classes('w-[560px] p-8'):
-                ui.label('单位注册').classes('glrc-title mb-2')
+        ui.query('.nicegui-content').classes('p-0')
+        with ui.element('div').classes('glrc-auth-page plain'):
+            ui.link(SYSTEM_NAME, '/login').classes('glrc-auth-title no-underline')
+            with ui.card().classes('glrc-auth-card wide'):
+                heading('单位注册', 1).classes('mb-2')
                 ui.label('注册后请登录完善单位信息并上传营业执照，提交审核；经城区/主管部门和市人才服务中心审核通过后即可使用。') \
-                    .classes('text-grey-7 text-sm mb-2')
+                    .classes('text-grey-9 text-sm mb-2')
                 done = ui.column().classes('w-full items-center gap-4 py-6')
                 done.set_visibility(False)
                 with ui.column().classes('w-full gap-3 glrc-form') as form:
@@ -54,6 +56,6 @@ def register() -> None:
                 with done:
                     ui.icon('check_circle', size='56px', color='positive')
                     ui.label('注册成功').classes('text-xl')
-                    ui.label('请使用登录账号和密码登录，完善单位信息后提交审核。').classes('text-grey-7')
+                    ui.label('请使用登录账号和密码登录，完善单位信息后提交审核。').classes('text-grey-9')
                     ui.button('前往登录', on_click=lambda: ui.navigate.to('/login?msg=registered')) \
                         .props('unelevated color=red-9')

@@ -4,6 +4,7 @@ from nicegui import context, run, ui
 from components import frame
 from components.auth import protected_page
 from components.detail_sheet import detail_sheet, file_preview, long_text
+from components.dialogs import heading
 from components.history import timeline
 from components.queue import Queue
 from components.review_box import review_box
@@ -57,7 +58,7 @@ def register() -> None:
             unit_detail(d)
             if d['actions']:
                 review_box(d['name'], d['actions'], _decider(d), roles=ROLES, title='审核' if reviewing else '账号管理')
-            ui.label('审核记录').classes('glrc-title mt-6 mb-2')
+            heading('审核记录', 2).classes('mt-6 mb-2')
             timeline(d['history'])
             ui.button('返回列表', icon='arrow_back', on_click=frame.go_to(PATH)).props('flat color=primary') \
                 .classes('mt-4')

@@ -25,6 +25,25 @@ if ! have_browser || ! have_cjk_font; then
 fi
 have_browser || { echo "ERROR: no Chromium for the browser tests (install chromium or set GLRC_CHROMIUM)" >&2; exit 1; }
 
+# axe-core for the accessibility browser test, pinned in tests/e2e/axe/package-lock.json. `npm ci` runs
+# when axe.min.js is missing or the lockfile changed since the last install (stamp: its SHA-256).
+AXE_DIR=tests/e2e/axe
+AXE_STAMP=$AXE_DIR/node_modules/.glrc-lock-sha256
+axe_lock_sha() { sha256sum "$AXE_DIR/package-lock.json" | cut -d' ' -f1; }
+if [ ! -f "$AXE_DIR/node_modules/axe-core/axe.min.js" ] || [ "$(cat "$AXE_STAMP" 2>/dev/null)" != "$(axe_lock_sha)" ]; then
+  if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "Installing Node.js and npm (Debian) for axe-core…"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  command -v npm >/dev/null 2>&1 || {
+    echo "ERROR: npm is needed to install axe-core for the accessibility test ($AXE_DIR); install Node.js and npm (Debian: apt-get install nodejs npm)" >&2
+    exit 1; }
+  echo "Installing axe-core (npm ci in $AXE_DIR)…"
+  (cd "$AXE_DIR" && npm ci --silent --no-audit --no-fund)
+  axe_lock_sha > "$AXE_STAMP"
+fi
+
 echo "=== Static checks: ruff, mypy (core), import floors ==="
 .venv/bin/ruff check .
 .venv/bin/mypy

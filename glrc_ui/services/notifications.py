@@ -30,3 +30,15 @@ def mark_all_read(user_id: int) -> None:
                                                      col(Notification.read_at).is_(None))).all():
             row.read_at = clock.now()
             s.add(row)
+
+
+def open_one(user_id: int, notification_id: int) -> str | None:
+    """Mark one of the user's messages read; its link (None: not the user's message)."""
+    with session_scope() as s:
+        row = s.get(Notification, notification_id)
+        if row is None or row.user_id != user_id:
+            return None
+        if row.read_at is None:
+            row.read_at = clock.now()
+            s.add(row)
+        return row.link or '/'

@@ -62,7 +62,7 @@ def queue(actor: Actor, *args, **kwargs) -> tuple[list[dict], int]:
 
 
 def queue_page(actor: Actor, status: str = 'pending', keyword: str = '', date_from: date | None = None,
-               date_to: date | None = None, sort_by: str = 'submitted_at', descending: bool = True,
+               date_to: date | None = None, sort_by: str = 'submitted_at', descending: bool = False,
                page: int = 1, per_page: int = 20, after: paging.Cursor | None = None) -> paging.Page:
     """单位注册审核 queue, paged on the server. status: pending | done | all. Rows are plain dicts."""
     pending, done, everything = MACHINE.queue_states(actor.role or '')
@@ -75,6 +75,10 @@ def queue_page(actor: Actor, status: str = 'pending', keyword: str = '', date_fr
     keyword = (keyword or '').strip()[:50]
     if keyword and validators.credit_code_error(keyword) is None:
         query = query.where(Unit.credit_code == keyword.upper())  # a full code: the unique index answers
+    elif keyword and (bounds := code_prefix_range(keyword)):
+        low, high = bounds  # part of a code: a range on the unique index, LIKE keeps it exact
+        query = query.where(col(Unit.credit_code) >= low, col(Unit.credit_code) < high,
+                            col(Unit.credit_code).like(f'{low}%'))
     elif keyword:
         like = f'%{keyword.replace("%", "").replace("_", "")}%'
         query = query.where(col(Unit.name).like(like))
@@ -93,6 +97,26 @@ def queue_page(actor: Actor, status: str = 'pending', keyword: str = '', date_fr
                          'state_label': MACHINE.label(u.state), 'submitted_at': clock.local(u.submitted_at),
                          'version': u.version, 'can_review': u.state in pending} for u in result.items]
     return result
+
+
+CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY'   # GB 32100 alphabet (no I, O, S, V, Z)
+_CODE_ORDER = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+
+def code_prefix_range(keyword: str) -> tuple[str, str] | None:
+    """A keyword that looks like the start of a 统一社会信用代码 (4–17 code characters with a digit):
+    the [low, high) range of codes that begin with it, for an index range scan. Digits sort before
+    letters in byte order and in the databases' linguistic collations alike, so the range is the same."""
+    code = keyword.strip().upper()
+    if not 4 <= len(code) < 18 or any(ch not in CODE_CHARS for ch in code) or not any(ch.isdigit() for ch in code):
+        return None
+    head = code
+    while head and head[-1] == _CODE_ORDER[-1]:
+        head = head[:-1]
+    if not head:
+        return None
+    high = head[:-1] + _CODE_ORDER[_CODE_ORDER.index(head[-1]) + 1]
+    return code, high
 
 
 def pending_summary(actor: Actor) -> dict:

@@ -35,13 +35,24 @@ PAIRING = {'企业': 'district', '中区直事业单位': 'district', '市直机
 
 
 # ---- the unit machine (SPEC §2.1) ----------------------------------------------------------------
-def _complete_guard(s: Session, unit: Unit) -> str | None:
-    missing = list(field_errors(s, {key: getattr(unit, key) for key in LABELS}, unit.id, complete=True))
+LICENCE = '营业执照'
+
+
+def missing_for_submit(s: Session, unit: Unit) -> dict[str, str]:
+    """What 提交审核 still lacks: {label: message} for every field, and the licence."""
+    missing = field_errors(s, {key: getattr(unit, key) for key in LABELS}, unit.id, complete=True)
     if not unit.licence_file_id:
-        missing.append('营业执照')
-    if missing:
-        return '以下信息未填写或不正确，请补充后再提交审核：' + '、'.join(missing)
-    return None
+        missing[LICENCE] = '请上传营业执照（或法人证书）'
+    return missing
+
+
+def missing_summary(missing: dict[str, str]) -> str:
+    return '以下信息未填写或不正确，请补充后再提交审核：' + '、'.join(missing)
+
+
+def _complete_guard(s: Session, unit: Unit) -> str | None:
+    missing = missing_for_submit(s, unit)
+    return missing_summary(missing) if missing else None
 
 
 def _stamp_submitted(s: Session, unit: Unit, actor: Actor, data: dict) -> None:
@@ -63,20 +74,24 @@ def _submit_from(source: str) -> Transition:
 
 MACHINE = Machine.staged(
     'unit',
-    {'registered': State('未提交', 'grey', owner_editable=True, queued=False,
+    {'registered': State('未提交', 'grey-8', owner_editable=True, queued=False,
                          next_step='请先完善单位信息和单位账户信息，然后提交审核'),
-     'returned': State('退回修改', 'orange', owner_editable=True,
-                       next_step='单位信息被退回修改，请根据审核意见修改后重新提交审核'),
-     'active': State('审核通过', 'positive', next_step='单位账号已审核通过，可以使用人才服务相关功能'),
-     'disabled': State('已停用', 'negative', next_step='单位账号已停用，请联系市人才服务中心')},
+     'returned': State('退回修改', 'deep-orange-10', owner_editable=True,
+                       next_step='单位信息被退回修改，请根据审核意见修改后重新提交审核',
+                       notice='请根据审核意见修改单位信息后重新提交'),
+     'active': State('审核通过', 'green-9', next_step='单位账号已审核通过，可以使用人才服务相关功能',
+                     notice='单位账号已开通'),
+     'disabled': State('已停用', 'red-9', next_step='单位账号已停用，请联系市人才服务中心')},
     [Stage('pending_org', '待城区/主管部门审核', 'reviewer', 'org', next_step='单位信息已提交，正在等待城区/主管部门审核，请耐心等待'),
      Stage('pending_center', '待市人才服务中心审核', 'center', 'center',
            next_step='城区/主管部门已审核通过，正在等待市人才服务中心审核')],
     approved='active', returned='returned', sms_owner=True,
     extra=[_submit_from('registered'), _submit_from('returned'),
            Transition('disable', 'active', 'disabled', 'center', '停用', 'center', admin_only=True,
-                      needs_opinion=True, sms_owner=True, effects=(_end_sessions,)),
-           Transition('enable', 'disabled', 'active', 'center', '启用', 'center', admin_only=True, sms_owner=True)])
+                      needs_opinion=True, sms_owner=True, effects=(_end_sessions,), opinion_label='停用原因',
+                      notice='已停用本单位账号'),
+           Transition('enable', 'disabled', 'active', 'center', '启用', 'center', admin_only=True, sms_owner=True,
+                      opinion_label='备注', notice='已启用本单位账号')])
 EDITABLE_STATES = tuple(name for name, state in MACHINE.states.items() if state.owner_editable)
 
 
@@ -117,7 +132,8 @@ def _stage_users(s: Session, unit: Unit, state: str) -> list[int]:
 
 ENTITY = Entity(
     machine=MACHINE, model=Unit, owners=_owners, acting_org=_acting_org, stage_users=_stage_users,
-    describe=lambda unit: f'单位注册审核（{unit.name}）', link='/',
+    describe=lambda unit: f'单位注册审核（{unit.name}）', link='/unit/info',
+    review_link=lambda unit: f'/review/units/{unit.id}?mode=review',
     scopes={'owner': lambda s, actor, unit: actor.role == 'unit' and can_view(s, actor, unit),
             'org': lambda s, actor, unit: actor.org_id is not None and unit.org_id == actor.org_id,
             'center': lambda s, actor, unit: actor.role == 'center'})
@@ -239,8 +255,13 @@ def save_info(actor: Actor, data: dict, expected_version: int) -> dict:
 
 
 def submit(actor: Actor, expected_version: int) -> dict:
+    """提交审核. Whatever is missing is named per field (FormErrors), besides the summary."""
     with session_scope() as s:
-        return workflow.fire(s, 'unit', saved_id(own_unit(s, actor)), 'submit', actor, expected_version)
+        unit = own_unit(s, actor)
+        if unit.state in EDITABLE_STATES and unit.version == expected_version \
+                and (missing := missing_for_submit(s, unit)):
+            raise FormErrors(missing, missing_summary(missing))
+        return workflow.fire(s, 'unit', saved_id(unit), 'submit', actor, expected_version)
 
 
 def upload_licence(actor: Actor, data, filename: str, expected_version: int) -> dict:
@@ -322,9 +343,7 @@ SHEET_FIELDS = tuple(name for name in LABELS if name != 'intro')   # the intro i
 
 def actions(s: Session, actor: Actor, unit: Unit) -> list[dict]:
     """What the review page offers this actor: the review steps, and 停用 / 启用 for center admins."""
-    return [{'action': t.action, 'label': t.label, 'needs_opinion': t.needs_opinion,
-             'fields': [{'name': f.name, 'label': f.label, 'choices': list(f.choices)} for f in t.fields]}
-            for t in workflow.available('unit', s, actor, unit) if t.action != 'submit']
+    return workflow.action_choices('unit', s, actor, unit)
 
 
 def org_choices() -> dict[str, dict[int, str]]:

@@ -54,6 +54,9 @@ def complete_and_submit(page: Page, server, tmp_path, org: str = '秀峰区') ->
     expect(page.get_by_text('营业执照已上传')).to_be_visible()
     expect(page.get_by_role('link', name='预览')).to_be_visible()
     page.get_by_role('button', name='提交审核', exact=True).click()
+    dialog = page.get_by_role('alertdialog', name='确认提交审核')    # 提交审核 asks first, naming the unit
+    expect(dialog).to_contain_text('的单位信息审核吗？')
+    dialog.get_by_role('button', name='确定', exact=True).click()
     expect(page.get_by_text('待城区/主管部门审核').first).to_be_visible()
 
 
@@ -65,7 +68,7 @@ def review(browser, server, account: str, unit_name: str, button: str, opinion: 
     expect(page).to_have_url(server.url('/'))
     page.locator('.glrc-menu').get_by_text('单位注册审核', exact=True).click()
     row = page.locator('tr', has_text=unit_name)
-    row.get_by_role('button', name='审核', exact=True).click()
+    row.get_by_role('button', name=f'审核 {unit_name}', exact=True).click()   # row buttons name their row
     expect(page.get_by_text(unit_name).first).to_be_visible()
     expect(page.locator('iframe[title="营业执照预览"]')).to_be_visible()
     if opinion:
@@ -129,6 +132,9 @@ def test_return_and_resubmit(page: Page, reviewers, browser, tmp_path):
     page.locator('.glrc-menu').get_by_text('单位信息维护', exact=True).click()
     page.get_by_label('单位地址', exact=True).fill('桂林市秀峰区解放西路 1 号 2 栋')
     page.get_by_role('button', name='提交审核', exact=True).click()
+    dialog = page.get_by_role('alertdialog', name='确认提交审核')    # 提交审核 asks first, naming the unit
+    expect(dialog).to_contain_text('的单位信息审核吗？')
+    dialog.get_by_role('button', name='确定', exact=True).click()
     expect(page.get_by_text('待城区/主管部门审核').first).to_be_visible()
 
     again = review(browser, server, 'xf_reviewer', name, '通过')

@@ -75,8 +75,10 @@ async def test_staff_login_lands_on_home_with_its_menu(user: User):
     await user.open('/login')
     await f.submit_login(user, '管理人员', 'rev_one', PASSWORD)
     await user.should_see('您好，张审核', retries=100)
-    for label in ('首页', '账号信息设置', '退出登录', '消息', '桂林市人才服务信息化管理系统'):
+    for label in ('首页', '账号信息设置', '退出登录', '消息'):
         await user.should_see(label)
+    brand = user.find(marker='brand').elements.pop()   # the system's name, in two halves that wrap on phones
+    assert re.sub('<[^>]+>', '', brand.content) == '桂林市人才服务信息化管理系统'
     await user.should_not_see('单位用户')                  # the login tabs are gone
 
 

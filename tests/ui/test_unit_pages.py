@@ -124,6 +124,7 @@ async def test_licence_upload_rejects_a_disguised_file_and_accepts_a_pdf(user: U
     await wait_for(lambda: licence_shown(user, unit_id, '营业执照扫描件003.pdf'),
                    lambda: f'licence {f.unit_get(unit_id).licence_file_id} not listed; labels: {texts(user)}')
     await f.settle()
+    assert '文件内容不是有效的' not in f.alert_text(user)   # the stale refusal is gone with the new try
 
 
 async def test_submit_without_licence_lists_what_is_missing(user: User):
@@ -131,8 +132,11 @@ async def test_submit_without_licence_lists_what_is_missing(user: User):
     await login(user, '单位用户', account)
     await open_page(user, '/unit/info', '当前状态：')
     f.button(user, '提交审核').click()
-    # the refusal lists what is missing: the licence and nothing else (the rest was filled in)
-    await wait_for(lambda: f.alert_text(user).rsplit('：', 1)[-1] == '营业执照',
+    await confirm(user)
+    # the refusal lists what is missing (the licence and nothing else: the rest was filled in) and
+    # marks it next to the licence upload
+    summary = '以下信息未填写或不正确，请补充后再提交审核：营业执照'
+    await wait_for(lambda: sorted(f.alert_text(user).split(' ')) == sorted([summary, '请上传营业执照（或法人证书）']),
                    lambda: f'no list of missing items; alert: {f.alert_text(user)!r}')
     assert f.unit_get(unit_id).state == 'registered'
     assert [r.action for r in f.unit_reviews(unit_id)] == []
@@ -205,6 +209,9 @@ async def test_batch_approve_approves_only_the_selected_units_at_this_stage(user
     assert sorted(row['id'] for row in table.rows) == [first, second, third]
     table.selected[:] = [row for row in table.rows if row['id'] in (first, second)]
     f.button(user, '批量通过').click()
+    # the confirmation names how many and which
+    await wait_for(lambda: on_page(user, '确定批量通过以下 2 家单位吗？'), lambda: f'no count; labels: {texts(user)}')
+    assert on_page(user, '桂林测试008有限公司、桂林测试009有限公司')
     await confirm(user)
 
     # rows are newest first, so the handler approves `first` last; then it reloads the queue
@@ -242,8 +249,8 @@ async def test_a_center_admin_disables_and_enables_an_active_unit(user: User):
     await open_page(user, f'/review/units/{unit_id}', '桂林测试012有限公司')  # not '账号管理': a menu group too
     f.button(user, '停用').click()
     with user.client:
-        box = next(e for e in ElementFilter(kind=ui.textarea, local_scope=False) if e.props.get('aria-label') == '审核意见')
-    await wait_for(lambda: box.error == '请填写审核意见（停用时必填）',  # disabling needs a reason, next to the field
+        box = next(e for e in ElementFilter(kind=ui.textarea, local_scope=False) if e.props.get('aria-label') == '停用原因')
+    await wait_for(lambda: box.error == '请填写停用原因',  # disabling needs a reason, next to the field
                    lambda: f'no refusal shown; field error: {box.error!r}')
     assert f.unit_get(unit_id).state == 'active'
     box.set_value('单位已注销')

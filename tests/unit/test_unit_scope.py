@@ -232,11 +232,12 @@ def spread(fake_clock):
     return {'units': made, 'other': other, 'reviewer': reviewer, 'center': f.actor_of_account('center_staff')}
 
 
-def test_default_sort_is_newest_submission_first(spread):
+def test_default_sort_is_oldest_submission_first(spread):
+    """First come, first served: the clerk starts with the unit that has waited longest."""
     rows, total = unit_review.queue(spread['reviewer'], 'all')
     assert total == 12
-    assert [r['id'] for r in rows] == list(reversed(spread['units']))
-    assert rows[0]['submitted_at'] == '2026-12-09 10:00'                # shown in Asia/Shanghai
+    assert [r['id'] for r in rows] == spread['units']
+    assert rows[0]['submitted_at'] == '2026-11-28 10:00'                # shown in Asia/Shanghai
 
 
 def test_status_filter(spread):
@@ -255,9 +256,41 @@ def test_keyword_matches_name_and_exact_credit_code(spread):
     assert ids(rows) == {u[9], u[10], u[11]}
     rows, _ = unit_review.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(3).lower())
     assert ids(rows) == {u[2]}
-    assert unit_review.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(3)[:10])[1] == 0   # not a prefix search
+    # part of a code: its beginning (a range on the unique index), not any part of it
+    code = f.unit_credit_code(12)                                       # 91450300MA5K00012?
+    assert ids(unit_review.queue(spread['reviewer'], 'all', keyword=code[:16].lower())[0]) == set(u[9:12])
+    assert ids(unit_review.queue(spread['reviewer'], 'all', keyword=code[:10])[0]) == set(u)
+    assert unit_review.queue(spread['reviewer'], 'all', keyword=code[4:14])[1] == 0     # the middle: no match
     assert unit_review.queue(spread['reviewer'], 'all', keyword=f.unit_credit_code(40)) == ([], 0)   # other org
     assert ids(unit_review.queue(spread['center'], 'all', keyword=f.unit_credit_code(40))[0]) == {spread['other']}
+
+
+def test_code_prefix_range():
+    assert unit_review.code_prefix_range('9145') == ('9145', '9146')
+    assert unit_review.code_prefix_range('91450300ma5k') == ('91450300MA5K', '91450300MA5L')
+    assert unit_review.code_prefix_range('914Y') == ('914Y', '914Z')
+    assert unit_review.code_prefix_range('桂林') is None and unit_review.code_prefix_range('914') is None
+    assert unit_review.code_prefix_range('ABCD') is None                 # no digit: a name, not a code
+
+
+def test_a_code_prefix_is_answered_by_the_index():
+    """The plan for a prefix uses the unique index on credit_code (no full scan of unit)."""
+    from sqlalchemy import text
+
+    from db.engine import get_engine
+    from db.models import Unit
+    low, high = unit_review.code_prefix_range('91450300')
+    query = (f'SELECT id FROM {Unit.__tablename__} WHERE credit_code >= :low AND credit_code < :high '
+             'AND credit_code LIKE :like')
+    params = {'low': low, 'high': high, 'like': low + '%'}
+    with get_engine().connect() as conn:
+        if conn.dialect.name == 'sqlite':
+            plan = ' '.join(str(r) for r in conn.execute(text('EXPLAIN QUERY PLAN ' + query), params))
+            assert 'USING INDEX' in plan or 'USING COVERING INDEX' in plan, plan
+        else:   # an empty table is cheapest to scan: forbid that, and an index must still serve the range
+            conn.execute(text('SET LOCAL enable_seqscan = off'))
+            plan = ' '.join(str(r) for r in conn.execute(text('EXPLAIN ' + query), params))
+            assert 'Index' in plan and 'credit_code' in plan, plan
 
 
 def test_keyword_wildcards_are_literal(spread):
@@ -299,7 +332,7 @@ def test_sort_by_name(spread):
 
 def test_unknown_sort_column_falls_back_safely(spread):
     rows, total = unit_review.queue(spread['reviewer'], 'all', sort_by='password_hash; DROP TABLE unit')
-    assert total == 12 and [r['id'] for r in rows] == list(reversed(spread['units']))
+    assert total == 12 and [r['id'] for r in rows] == spread['units']   # the default: oldest first
 
 
 def test_paging(spread):

@@ -289,21 +289,21 @@ def test_applicant_cannot_set_state_or_reviewer_fields():
 
 def test_submit_without_licence_lists_the_licence():
     unit_id, account = f.unit_filled(16, licence=False)
-    with pytest.raises(WorkflowError) as err:
+    with pytest.raises(FormErrors) as err:
         units.submit(op(account), my(account)['version'])
-    assert '营业执照' in str(err.value)
+    assert err.value.errors == {'营业执照': '请上传营业执照（或法人证书）'}     # marked next to the upload
+    assert err.value.summary == '以下信息未填写或不正确，请补充后再提交审核：营业执照'
     assert f.unit_get(unit_id).state == 'registered' and f.unit_reviews(unit_id) == []
 
 
 def test_submit_with_missing_fields_lists_them():
     unit_id, account = f.unit_registered(17)
     save(account, {'name': '桂林测试017有限公司', 'credit_code': f.unit_credit_code(17), 'industry': '软件'})
-    with pytest.raises(WorkflowError) as err:
+    with pytest.raises(FormErrors) as err:
         units.submit(op(account), my(account)['version'])
-    message = str(err.value)
-    for label in ('单位类型', '单位分配管理', '单位审核归属', '单位地址', '法定代表人', '单位联系电话', '营业执照'):
-        assert label in message
-    assert '所属行业' not in message and '单位简介' not in message     # optional fields
+    missing = ['单位类型', '单位分配管理', '单位审核归属', '单位地址', '法定代表人', '单位联系电话', '营业执照']
+    assert list(err.value.errors) == missing           # each marked next to its field; optional ones not
+    assert err.value.summary == '以下信息未填写或不正确，请补充后再提交审核：' + '、'.join(missing)
     assert f.unit_get(unit_id).state == 'registered'
 
 

@@ -346,8 +346,10 @@ def test_reviewer_approval_writes_record_audit_notification_and_sms(people, fake
     assert (entry.user_id, entry.account, entry.role) == (reviewer.user_id, 'xf_review', 'reviewer')
     assert entry.detail == 'pending_org->pending_center' and entry.at == fake_clock.now
     [note] = notifications_of(operator_id(account))
-    assert '桂林测试021有限公司' in note.title and '待市人才服务中心审核' in note.title
-    assert '同意，报市人才服务中心' in note.body
+    # the title says who did what and what comes next; the body names the item and the opinion
+    assert note.title == '秀峰区审核通过，待市人才服务中心审核'
+    assert note.body == '事项：单位注册审核（桂林测试021有限公司）\n审核意见：同意，报市人才服务中心'
+    assert note.link == '/unit/info'
     [message] = sms_to(f.unit_phone(21))
     assert message.purpose == 'notice' and '待市人才服务中心审核' in message.text
     lines = [x for x in f.outbox_lines() if x['phone'] == f.unit_phone(21)]
@@ -379,6 +381,39 @@ def test_center_approval_notifies_the_operator(people):
     review(people['center_staff'], unit_id, 'approve')
     assert '审核通过' in notifications_of(operator_id(account))[-1].title
     assert '审核通过' in sms_to(f.unit_phone(23))[-1].text
+
+
+def test_message_titles_for_every_decision(people):
+    unit_id, account = f.unit_submitted(25, '秀峰区')
+    review(people['xf_review'], unit_id, 'return_', '请补充营业执照')
+    submit(account)
+    review(people['xf_review'], unit_id, 'approve')
+    review(people['center_staff'], unit_id, 'approve')
+    review(people['center_admin'], unit_id, 'disable', '单位已注销')
+    review(people['center_admin'], unit_id, 'enable')
+    notes = [(n.title, n.body) for n in notifications_of(operator_id(account))]
+    subject = '事项：单位注册审核（桂林测试025有限公司）'
+    assert notes == [
+        ('秀峰区退回修改，请根据审核意见修改单位信息后重新提交', f'{subject}\n审核意见：请补充营业执照'),
+        ('秀峰区审核通过，待市人才服务中心审核', subject),
+        ('桂林市人才服务中心审核通过，单位账号已开通', subject),
+        ('桂林市人才服务中心已停用本单位账号', f'{subject}\n停用原因：单位已注销'),
+        ('桂林市人才服务中心已启用本单位账号', subject),   # 启用 is not 审核通过
+    ]
+    texts = [m.text for m in sms_to(f.unit_phone(25))]
+    assert texts[-2] == '【桂林市人才服务】单位注册审核（桂林测试025有限公司）：桂林市人才服务中心已停用本单位账号。停用原因：单位已注销'
+
+
+def test_disabling_asks_for_a_reason_in_its_own_words(people):
+    unit_id, _ = f.unit_submitted(26, '秀峰区')
+    review(people['xf_review'], unit_id, 'approve')
+    review(people['center_staff'], unit_id, 'approve')
+    with pytest.raises(WorkflowError) as refused:
+        review(people['center_admin'], unit_id, 'disable', '  ')
+    assert (refused.value.field, refused.value.message) == ('停用原因', '请填写停用原因')
+    with pytest.raises(WorkflowError) as refused:
+        review(people['center_admin'], unit_id, 'disable', '因' * 1001)
+    assert (refused.value.field, refused.value.message) == ('停用原因', '停用原因最多 1000 字')
 
 
 def test_transition_is_atomic_when_a_side_effect_fails(people, monkeypatch):
@@ -446,6 +481,6 @@ def test_disable_needs_admin_and_an_opinion(people):
         workflow.apply('unit', unit_id, 'disable', people['xf_review'], version(unit_id), '停用')
     with pytest.raises(WorkflowError) as err:
         workflow.apply('unit', unit_id, 'disable', people['center_admin'], version(unit_id), '')
-    assert '审核意见' in str(err.value)
+    assert str(err.value) == '请填写停用原因' and err.value.field == '停用原因'
     assert state(unit_id) == 'active'
     assert security.resolve_session(token) is not None
