@@ -59,6 +59,7 @@ _PAGE_JS = r'''
     const cs = getComputedStyle(el);
     if (cs.visibility === 'hidden' || cs.display === 'none' || parseFloat(cs.opacity) === 0) return false;
     if (el.closest('.q-notifications')) return false;
+    if (el.closest('.q-loading-bar')) return false;   // Quasar's request progress bar: transient, slides in from x<0
     return !closedDrawer(el);
   };
   // horizontal clip of el by its ancestors' overflow (a table's scroll container, a card with overflow hidden)

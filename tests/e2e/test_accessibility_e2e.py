@@ -19,6 +19,8 @@ from glrc_ui.demo import DEMO_PASSWORD, credit_code
 from tests.e2e import axe_helpers, helpers
 from tests.e2e.axe_helpers import blocking, describe
 
+pytestmark = pytest.mark.ui_only   # the same markup on either database: SQLite pass only (scripts/test.sh)
+
 PERSON_PHONE, PERSON_NAME = '13907739001', '周个人'
 # Units of the demo (glrc_ui/demo.py: number in UNITS, from 1) that the staff pages open.
 PENDING_ORG_UNIT = 2       # unit_guike, 秀峰区, 待城区/主管部门审核: xiufeng_review reviews it

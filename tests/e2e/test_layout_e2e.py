@@ -19,6 +19,8 @@ from glrc_ui.pdf import simple_pdf
 from tests.e2e import helpers
 from tests.e2e.layout_helpers import LayoutWalk, Viewport, menu_button, menu_entry
 
+pytestmark = pytest.mark.ui_only   # the same markup on either database: SQLite pass only (scripts/test.sh)
+
 PASSWORD = 'Unit#Pass2026'
 REVIEWER, REVIEWER_PASSWORD, REVIEWER_NAME = 'layout_xf_review', 'Staff#Pass2026', '秀峰布局审核员'
 ANDROID_CHROME = ('Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) '

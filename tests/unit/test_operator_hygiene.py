@@ -233,7 +233,7 @@ def test_refusals_leave_an_existing_data_dir_and_database_unchanged(app_db, tmp_
         (staff_args(org='不存在的机构'), ('不存在的机构',)),
         (staff_args(org='叠彩区'), ('叠彩区',)),
         (staff_args(password='password'), ('密码',)),
-        (['restore', str(tmp_path / 'bk')], ('只能恢复到空的数据目录',)),
+        (['restore', str(tmp_path / 'bk')], ('只能恢复到空的',)),   # data dir (SQLite) or database (PostgreSQL)
         (['backup', str(app_db.data_dir / 'inside')], ('数据目录内',)),
     ]:
         refused_in_process(capsys, *args, words=words)
