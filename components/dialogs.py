@@ -22,11 +22,24 @@ def confirm(title: str, lines: list[str], on_confirm: Callable, *, confirm_label
             color: str = 'red-9', cancel_label: str = '取消') -> ui.dialog:
     """Open a modal dialog: title, the lines that name what will happen, 取消 and 确定.
     on_confirm is the (already guarded) handler; the dialog closes before it runs."""
+    running = False
+
     async def confirmed() -> None:
+        # The handler runs in this button's slot: the dialog may only go once the handler is done
+        # (deleted on 'hide' instead, a slow handler's notice would find its slot gone).
+        nonlocal running
+        running = True
         dialog.close()
-        result = on_confirm()
-        if hasattr(result, '__await__'):
-            await result
+        try:
+            result = on_confirm()
+            if hasattr(result, '__await__'):
+                await result
+        finally:
+            _delete(dialog)
+
+    def hidden() -> None:
+        if not running:   # 取消, Esc or a click outside
+            _delete(dialog)
 
     with ui.dialog().props(f'aria-label="{title}"') as dialog, \
             ui.card().classes('w-full max-w-md').props('role=alertdialog aria-modal=true') as card:
@@ -37,6 +50,11 @@ def confirm(title: str, lines: list[str], on_confirm: Callable, *, confirm_label
         with ui.row().classes('w-full justify-end gap-2'):
             ui.button(cancel_label, on_click=dialog.close).props('flat color=grey-9')
             ui.button(confirm_label, on_click=confirmed).props(f'unelevated color={color}')
-    dialog.on('hide', dialog.delete)
+    dialog.on('hide', hidden)
     dialog.open()
     return dialog
+
+
+def _delete(dialog: ui.dialog) -> None:
+    if not dialog.is_deleted and not dialog.client.is_deleted:
+        dialog.delete()

@@ -238,3 +238,38 @@ async def test_review_decisions_name_the_unit_and_can_be_cancelled(user: User):
     await f.settle()
     assert f.unit_get(unit_id).state == 'pending_org'
     assert unit_review.queue(f.actor_of_account('xf_c69'), 'pending')[1] == 1
+
+
+async def test_a_confirmed_handler_outlives_the_closing_dialog(user: User):
+    """The browser reports the dialog hidden while a slow handler still runs (a busy server): the
+    handler's notice must still reach the page, and the dialog goes once the handler is done."""
+    import asyncio
+
+    from components.dialogs import confirm as ask
+    release = asyncio.Event()
+    seen: list = []
+
+    async def slow() -> None:
+        await release.wait()
+        ui.notify('处理完成')            # needs the slot of the button that was clicked
+        seen.append('done')
+
+    @ui.page('/test/confirm-race')
+    def race_page():
+        ui.button('开始', on_click=lambda: seen.append(ask('确认', ['确定吗？'], slow)))
+
+    await user.open('/test/confirm-race')
+    f.button(user, '开始').click()
+    await wait_for(lambda: dialog_open(user) is not None, lambda: 'no dialog')
+    dialog = dialog_open(user)
+    f.button(user, '确定', within=dialog).click()
+    await wait_for(lambda: not dialog.value, lambda: 'the dialog stayed open')
+    with user.client:                        # what the browser sends once the dialog has faded out
+        for listener_id, listener in list(dialog._event_listeners.items()):
+            if listener.type == 'hide':
+                dialog._handle_event({'listener_id': listener_id, 'args': None})
+    await f.settle()
+    assert not dialog.is_deleted             # the handler still runs in its slot
+    release.set()
+    await wait_for(lambda: 'done' in seen and user.notify.contains('处理完成'), lambda: f'seen {seen}')
+    await wait_for(lambda: dialog.is_deleted, lambda: 'the dialog was never removed')
