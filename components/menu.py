@@ -29,8 +29,10 @@ MENUS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
 MENUS['center'] = MENUS['reviewer']
 ADMIN_GROUP = ('系统管理', [('审核机构管理', '/admin/orgs'), ('用户管理', '/admin/users'),
                         ('认定目录管理', '/admin/catalogue'), ('操作日志', '/admin/audit'), ('短信记录', '/admin/sms')])
-# Until active, units and persons see only these groups (SPEC §2.1, §2.2).
+# Until active, units and persons see only these groups (SPEC §2.1, §2.2), without the entries that
+# need an active account (a unit's persons).
 INACTIVE_GROUPS = ('', '账号管理')
+ACTIVE_ONLY_PATHS = {'/unit/persons'}
 
 
 def menu_for(actor: Actor, existing: set[str]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -42,7 +44,8 @@ def menu_for(actor: Actor, existing: set[str]) -> list[tuple[str, list[tuple[str
     for group, items in groups:
         if inactive and group not in INACTIVE_GROUPS:
             continue
-        shown = [(label, path) for label, path in items if path in existing]
+        shown = [(label, path) for label, path in items
+                 if path in existing and not (inactive and path in ACTIVE_ONLY_PATHS)]
         if shown:
             result.append((group, shown))
     return result

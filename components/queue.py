@@ -31,20 +31,22 @@ class Queue:
     async def create(cls, actor: Actor, service: Callable[..., Page], columns: list[dict],
                      actions: dict[str, tuple[Callable, str | None]], *, roles: tuple[str, ...],
                      keyword_hint: str, batch: tuple[str, Callable[[Actor, list], dict]] | None = None,
-                     noun: str = '条', item: str = '记录') -> 'Queue':
-        queue = cls(service, roles, keyword_hint)
+                     noun: str = '条', item: str = '记录', statuses: dict[str, str] | None = None) -> 'Queue':
+        """statuses: the toggle's choices (default 待审核 / 已审核 / 全部), the first one selected."""
+        queue = cls(service, roles, keyword_hint, statuses or STATUS)
         queue.table = await PagedTable.create(actor, columns, queue._fetch, actions, roles=roles,
                                               selection='multiple' if batch else None)
         if batch:
             queue._batch_bar(*batch, noun=noun, item=item)
         return queue
 
-    def __init__(self, service: Callable[..., Page], roles: tuple[str, ...], keyword_hint: str) -> None:
+    def __init__(self, service: Callable[..., Page], roles: tuple[str, ...], keyword_hint: str,
+                 statuses: dict[str, str] = STATUS) -> None:
         self.service, self.roles = service, roles
         self.table: PagedTable
         self._filters_of_cursor: tuple | None = None
         with ui.row().classes('w-full items-start gap-3').props('role=search aria-label="筛选"'):
-            self.status = ui.toggle(STATUS, value='pending') \
+            self.status = ui.toggle(statuses, value=next(iter(statuses))) \
                 .props('unelevated toggle-color=red-9 color=white text-color=grey-10 no-caps aria-label="审核状态"')
             self.keyword = forms.text('关键字', placeholder=keyword_hint).classes('w-full sm:w-64', remove='w-full')
             with ui.row().classes('gap-3 no-wrap items-start w-full sm:w-auto'):

@@ -1,8 +1,8 @@
 """SQLModel tables. Times are timezone-aware UTC. Each change of schema is an Alembic migration."""
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from db.clock import now
@@ -37,6 +37,10 @@ class Org(SQLModel, table=True):
 class User(SQLModel, table=True):
     """Every login: unit operators, persons, reviewers and center staff."""
     __tablename__ = 'app_user'
+    __table_args__ = (   # a person logs in with the phone: one person account per phone
+        Index('ux_app_user_person_phone', 'phone', unique=True, sqlite_where=text("role = 'person'"),
+              postgresql_where=text("role = 'person'")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     role: str = Field(max_length=10, index=True)
     account: str = Field(max_length=64, unique=True)
@@ -161,6 +165,36 @@ class Unit(SQLModel, table=True):
     contact_phone: str | None = Field(default=None, max_length=20)
     intro: str | None = Field(default=None, sa_column=Column(Text))
     licence_file_id: int | None = Field(default=None)
+    state: str = Field(default='registered', max_length=20)
+    version: int = 1
+    submitted_at: datetime | None = None
+    created_at: datetime = Field(default_factory=now, index=True)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class Person(SQLModel, table=True):
+    """A talent working at a unit (个人); its state follows the person machine (glrc_ui/services/persons.py).
+    The login (phone, password) is its User row."""
+    __table_args__ = (Index('ix_person_unit_state_submitted', 'unit_id', 'state', 'submitted_at'),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key='app_user.id', unique=True)
+    unit_id: int = Field(foreign_key='unit.id')
+    name: str = Field(max_length=50, index=True)
+    id_number: str = Field(max_length=18, unique=True)
+    gender: str | None = Field(default=None, max_length=2)
+    birth_date: date | None = None
+    ethnicity: str | None = Field(default=None, max_length=10)
+    political_status: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=100)
+    education: str | None = Field(default=None, max_length=20)
+    degree: str | None = Field(default=None, max_length=10)
+    school: str | None = Field(default=None, max_length=100)
+    major: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=50)          # 专业技术职称
+    position: str | None = Field(default=None, max_length=50)       # 职务
+    work_start: date | None = None                                   # 参加工作时间
+    address: str | None = Field(default=None, max_length=200)       # 通讯地址
+    created_by_unit: bool = False
     state: str = Field(default='registered', max_length=20)
     version: int = 1
     submitted_at: datetime | None = None

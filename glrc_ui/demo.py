@@ -3,10 +3,10 @@ from sqlmodel import col, select
 from stdnum.cn import uscc
 
 from db.engine import read_scope, session_scope
-from db.models import Org, Unit, User, saved_id
+from db.models import Org, Person, Unit, User, saved_id
 from glrc_ui import security, workflow
 from glrc_ui.pdf import simple_pdf
-from glrc_ui.services import accounts, unit_review, units
+from glrc_ui.services import accounts, persons, unit_review, units
 
 DEMO_PASSWORD = 'Glrc@2026demo'
 STAFF = [
@@ -35,6 +35,16 @@ PATHS = {
     'returned': ['submit', 'approve', 'return_'], 'active': ['submit', 'approve', 'approve'],
     'disabled': ['submit', 'approve', 'approve', 'disable'],
 }
+# (phone, name, unit account, final state, gender, birth) — persons in every state (SPEC §2.2)
+PERSONS = [
+    ('13977300001', '黄立新', 'unit_gaoxin', 'registered', '男', '1988-05-21'),
+    ('13977300002', '韦秀梅', 'unit_gaoxin', 'pending_unit', '女', '1990-09-03'),
+    ('13977300003', '莫海涛', 'unit_gaoxin', 'returned', '男', '1985-12-11'),
+    ('13977300004', '覃丽华', 'unit_gaoxin', 'active', '女', '1982-02-27'),
+    ('13977300005', '陆建国', 'unit_jiaoyan', 'active', '男', '1979-07-15'),
+    ('13977300006', '蓝晓燕', 'unit_jiaoyan', 'pending_unit', '女', '1993-04-08'),
+    ('13977300007', '廖志强', 'unit_guangxi', 'created', '男', '1987-10-30'),
+]
 REVIEWER_OF = {'秀峰区': 'xiufeng_review', '七星区': 'qixing_review', '市教育局': 'jiaoyu_review'}
 
 
@@ -53,6 +63,9 @@ def seed() -> list[str]:
     for n, (account, name, unit_type, org, state) in enumerate(UNITS, start=1):
         if account not in existing:
             _demo_unit(n, account, name, unit_type, org, state)
+    for n, (phone, name, unit_account, state, gender, born) in enumerate(PERSONS, start=1):
+        if phone not in existing:
+            _demo_person(n, phone, name, unit_account, state, gender, born)
     return logins()
 
 
@@ -62,11 +75,15 @@ ROLE_NAMES = {'center': '市人才服务中心', 'reviewer': '审核人员'}
 def logins() -> list[str]:
     """The demo logins read from the database: names, organisations and states as they are now (a unit
     approved or an account disabled since seeding shows so), not as seed() first made them."""
-    demo_accounts = [account for _, account, _, _, _ in STAFF] + [account for account, *_ in UNITS]
+    demo_accounts = [account for _, account, _, _, _ in STAFF] + [account for account, *_ in UNITS] \
+        + [phone for phone, *_ in PERSONS]
     with read_scope() as s:
         users = {u.account: u for u in s.exec(select(User).where(col(User.account).in_(demo_accounts))).all()}
         orgs = {o.id: o.name for o in s.exec(select(Org)).all()}
         unit_ids = [u.unit_id for u in users.values() if u.unit_id is not None]
+        person_rows = {p.user_id: p for p in s.exec(select(Person).where(
+            col(Person.user_id).in_([u.id for u in users.values() if u.role == 'person']))).all()}
+        unit_ids += [p.unit_id for p in person_rows.values()]
         unit_rows = {u.id: u for u in s.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()}
     lines = [f'演示账号（密码均为 {DEMO_PASSWORD}）：']
     for account in demo_accounts:
@@ -78,6 +95,12 @@ def logins() -> list[str]:
             parts += [orgs[user.org_id]] if user.org_id in orgs else []
             parts += ['系统管理员'] if user.is_admin else []
             kind = '管理人员'
+        elif user.role == 'person':
+            person = person_rows.get(saved_id(user))
+            unit = unit_rows.get(person.unit_id) if person else None
+            parts = [user.display_name, unit.name if unit else '', persons.MACHINE.label(person.state) if person else '']
+            parts += ['首次登录须修改密码'] if user.must_change_password else []
+            kind = '个人用户'
         else:
             unit = unit_rows.get(user.unit_id) if user.unit_id is not None else None
             parts = [unit.name, units.MACHINE.label(unit.state)] if unit else [user.display_name, '无单位信息']
@@ -85,6 +108,45 @@ def logins() -> list[str]:
         parts += [] if user.status == 'active' else ['账号已停用']
         lines.append(f'  {kind}  {account:<16} ' + ' · '.join(parts))
     return lines
+
+
+def _demo_person(n: int, phone: str, name: str, unit_account: str, state: str, gender: str, born: str) -> None:
+    """A person under a demo unit, moved through the real services to its state."""
+    from datetime import date
+
+    from stdnum.cn import ric
+    birth = date.fromisoformat(born)
+    seq = (n * 2 + (1 if gender == '男' else 0)) % 1000
+    body = f'450302{birth:%Y%m%d}{seq:03d}'
+    id_number = body + ric.calc_check_digit(body + '?')
+    unit_actor = _actor(unit_account)
+    with session_scope() as s:
+        unit_id = s.exec(select(Unit.id).join(User, col(User.unit_id) == Unit.id)
+                         .where(User.account == unit_account)).one()
+        assert unit_id is not None   # a demo unit made above
+        if state == 'created':   # 新增单位人员: active at once, must change the initial password
+            person = persons.create(s, phone, name, id_number, unit_id, security.hash_password(DEMO_PASSWORD),
+                                    created_by_unit=True)
+            workflow.record_creation(s, 'person', person, unit_actor, '单位新增人员')
+            return
+        persons.create(s, phone, name, id_number, unit_id, security.hash_password(DEMO_PASSWORD))
+    if state == 'registered':
+        return
+    actor = _actor(phone)
+    info = {'ethnicity': '壮族' if n % 2 else '汉族', 'political_status': '中共党员' if n % 3 == 0 else '群众',
+            'email': f'demo{n}@example.com', 'education': '硕士研究生' if n % 2 else '大学本科',
+            'degree': '硕士' if n % 2 else '学士', 'school': '广西师范大学' if n % 2 else '桂林理工大学',
+            'major': '计算机科学与技术' if n % 2 else '土木工程', 'title': '工程师', 'position': '技术骨干',
+            'work_start': '2012-07-01', 'address': f'桂林市七星区演示路{n}号'}
+    detail = persons.save_info(actor, info, persons.my_person(actor)['version'])
+    persons.submit(actor, detail['version'])
+    if state == 'pending_unit':
+        return
+    version = persons.my_person(actor)['version']
+    if state == 'returned':
+        persons.review(unit_actor, detail['id'], 'return_', version, '请补充专业技术职称的取得时间')
+    else:
+        persons.review(unit_actor, detail['id'], 'approve', version, '信息属实，同意')
 
 
 def _actor(account: str):

@@ -174,12 +174,18 @@ def actor_of(user: User, ip: str | None = None, s: Session | None = None) -> Act
 
 
 def effective_status(s: Session, user: User) -> str:
-    """A unit operator's status is its unit's review state; others carry their own."""
+    """A unit operator's status is its unit's review state, a person's its person row's state (a
+    disabled account stays disabled); staff carry their own."""
     if user.role == 'unit' and user.unit_id is not None:
         from db.models import Unit
         unit = s.get(Unit, user.unit_id)
         if unit is not None:
             return unit.state
+    if user.role == 'person' and user.status != 'disabled':
+        from db.models import Person
+        person = s.exec(select(Person).where(Person.user_id == user.id)).first()
+        if person is not None:
+            return person.state
     return user.status
 
 

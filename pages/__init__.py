@@ -3,7 +3,7 @@
 
 def register_all() -> None:
     from components import errors
-    from pages import account, files, home, login, messages, register, review_units, unit
+    from pages import account, files, home, login, messages, person, register, review_units, unit, unit_persons
     errors.install()
-    for module in (login, register, home, account, messages, files, unit, review_units):
+    for module in (login, register, home, account, messages, files, unit, review_units, person, unit_persons):
         module.register()

@@ -55,10 +55,38 @@ def staff(account: str = 'center_one', *, role: str = 'center', password: str = 
 
 
 def person(phone: str = '13800138000', *, password: str = PASSWORD, name: str = '张三', status: str = 'active',
-           must_change: bool = False) -> int:
-    """A person account (login = phone), as if registered and approved."""
-    return _user_row(role='person', account=phone, phone=phone, display_name=name, password=password,
-                     status=status, must_change_password=must_change)
+           must_change: bool = False, state: str = 'active') -> int:
+    """A person account (login = phone) with its person row, as if registered and approved (`state`),
+    in an active unit made for the purpose. Returns the user id."""
+    user_id = _user_row(role='person', account=phone, phone=phone, display_name=name, password=password,
+                        status=status, must_change_password=must_change)
+    add_person_row(user_id, phone, name, state)
+    return user_id
+
+
+def add_person_row(user_id: int, phone: str, name: str, state: str = 'active') -> int:
+    """The person row of a person login: a valid 身份证号 derived from the phone, in the fixture unit."""
+    from datetime import date, timedelta
+
+    from stdnum.cn import ric
+
+    from db.models import Person, Unit
+    born = date(1960, 1, 1) + timedelta(days=int(phone[-5:]) % 15000)
+    body = f'450302{born:%Y%m%d}{phone[-3:]}'
+    with session_scope() as s:
+        unit = s.exec(select(Unit).where(Unit.credit_code == FIXTURE_UNIT_CODE)).first()
+        if unit is None:
+            unit = Unit(name='桂林测试人员所在单位', credit_code=FIXTURE_UNIT_CODE, state='active')
+            s.add(unit)
+            s.flush()
+        row = Person(user_id=user_id, unit_id=unit.id, name=name, id_number=body + ric.calc_check_digit(body + '?'),
+                     gender='男' if int(body[16]) % 2 else '女', birth_date=born, state=state)
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+FIXTURE_UNIT_CODE = '91450300MA5KZZZZ9X'   # not a valid code: never collides with unit_credit_code(n)
 
 
 def unit_user(account: str = 'unit_demo', *, phone: str = '13900139000', password: str = PASSWORD,
@@ -418,3 +446,71 @@ def read_only_database():
     finally:
         event.remove(engine, name, listener)
         engine.dispose()
+
+
+# ---------------------------------------------------------------- persons (个人)
+def id_number(n: int, *, gender: str = '男', born=None) -> str:
+    """A valid 18-digit 身份证号 (GB 11643) of 秀峰区, distinct per n; the 17th digit gives the gender."""
+    from datetime import date
+
+    from stdnum.cn import ric
+    born = born or date(1985, 3, 12)
+    seq = (n * 2 + (1 if gender == '男' else 0)) % 1000
+    body = f'450302{born:%Y%m%d}{seq:03d}'
+    return body + ric.calc_check_digit(body + '?')
+
+
+def person_phone(n: int) -> str:
+    return f'1380773{n:04d}'
+
+
+def unit_active(n: int, org: str = '秀峰区') -> tuple[int, str]:
+    """A unit approved by its district and the center (state `active`)."""
+    from glrc_ui.services import unit_review
+    unit_id, account = unit_submitted(n, org)
+    for reviewer, role in ((f'rev_u{n:03d}', 'reviewer'), (f'ctr_u{n:03d}', 'center')):
+        staff(reviewer, role=role, org=org if role == 'reviewer' else None)
+        unit_review.review(actor_of_account(reviewer), unit_id, 'approve', unit_get(unit_id).version, None)
+    return unit_id, account
+
+
+def person_registered(n: int, unit_id: int, *, gender: str = '男') -> int:
+    """个人注册 through the service with the SMS code from the outbox: (person id), state `registered`."""
+    from glrc_ui.services import persons
+    phone = person_phone(n)
+    persons.request_register_code(phone, None)
+    return persons.register(phone, last_code(phone, 'register'), f'测试人员{n:03d}', id_number(n, gender=gender),
+                            unit_id, PASSWORD, PASSWORD)
+
+
+def person_info(n: int, *, gender: str = '男', **overrides) -> dict:
+    data = {'name': f'测试人员{n:03d}', 'gender': gender, 'id_number': id_number(n, gender=gender),
+            'birth_date': '1985-03-12', 'ethnicity': '壮族', 'political_status': '群众', 'email': f'p{n}@example.com',
+            'education': '硕士研究生', 'degree': '硕士', 'school': '广西师范大学', 'major': '计算机科学与技术',
+            'title': '工程师', 'position': '技术主管', 'work_start': '2010-07-01', 'address': f'桂林市秀峰区测试路{n}号'}
+    data.update(overrides)
+    return data
+
+
+def person_actor(n: int):
+    """The person's actor (its login is the phone)."""
+    from db.models import User
+    with session_scope() as s:
+        user = s.exec(select(User).where(User.phone == person_phone(n), User.role == 'person')).one()
+        return actor_of_account(user.account)
+
+
+def person_submitted(n: int, unit_id: int) -> int:
+    """Registered, 个人信息 complete and saved, 提交审核 (state `pending_unit`)."""
+    from glrc_ui.services import persons
+    person_id = person_registered(n, unit_id)
+    actor = person_actor(n)
+    detail = persons.save_info(actor, person_info(n), persons.my_person(actor)['version'])
+    persons.submit(actor, detail['version'])
+    return person_id
+
+
+def person_get(person_id: int):
+    from db.models import Person
+    with session_scope() as s:
+        return s.get(Person, person_id)

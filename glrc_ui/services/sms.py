@@ -62,9 +62,10 @@ def gateway() -> Gateway:
     return _BACKENDS[name]()
 
 
-def send_message(s: Session, phone: str, text: str, purpose: str) -> None:
-    """A notice (no code) inside the caller's transaction."""
-    gateway().send(s, phone, text, purpose)
+def send_message(s: Session, phone: str, text: str, purpose: str, *, secret: str | None = None) -> None:
+    """A message inside the caller's transaction. `secret` (an initial password) is masked in the
+    stored record like a code: only the phone ever gets it."""
+    gateway().send(s, phone, text, purpose, secret)
 
 
 def _hash(phone: str, purpose: str, code: str) -> str:

@@ -164,17 +164,20 @@ def app_services(server: Server):
 
 
 def create_person(server: Server, phone: str, name: str, password: str, status: str = 'active') -> int:
-    """A person account (login = phone), as if registered and approved."""
+    """A person account (login = phone) with its person row, as if registered and approved."""
     from db.engine import session_scope
     from db.models import User
     from glrc_ui import security
+    from tests.factories import add_person_row
     with app_services(server):
         with session_scope() as s:
             user = User(role='person', account=phone, phone=phone, display_name=name,
                         password_hash=security.hash_password(password), status=status)
             s.add(user)
             s.flush()
-            return user.id
+            user_id = user.id
+        add_person_row(user_id, phone, name)   # its person row, in an active unit
+        return user_id
 
 
 def create_staff(server: Server, role: str, account: str, password: str, name: str, org: str | None = None,

@@ -17,7 +17,7 @@ def test_center_admin_logs_in_sees_frame_and_logs_out(page: Page, server):
     for tab in ('单位用户', '个人用户', '管理人员'):
         expect(page.get_by_role('tab', name=tab, exact=True)).to_be_visible()
     expect(page.get_by_role('link', name='单位注册')).to_be_visible()
-    expect(page.get_by_role('link', name='个人注册')).to_have_count(0)  # no dead link until the page exists
+    expect(page.get_by_role('link', name='个人注册')).to_have_attribute('href', '/register/person')
     helpers.shot(page, 'login')
 
     helpers.staff_login(page, server, ADMIN_ACCOUNT, ADMIN_PASSWORD)

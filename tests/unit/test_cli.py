@@ -94,3 +94,19 @@ def test_seed_demo_prints_the_logins():
     account = sorted(accounts_in_db)[0]
     role = next(u.role for u in users() if u.account == account)
     assert f.login(account, password.group(1), roles=(role,))
+
+
+def test_seed_demo_has_persons_in_every_state():
+    from sqlmodel import select
+
+    from db.engine import session_scope
+    from db.models import Person
+    code, out, err = finish(cli('seed-demo'))
+    assert code == 0, err
+    with session_scope() as s:
+        rows = s.exec(select(Person)).all()
+        states = {p.state for p in rows}
+        created = [p for p in rows if p.created_by_unit]
+    assert states == {'registered', 'pending_unit', 'returned', 'active'}
+    assert len(created) == 1 and '个人用户  13977300007' in out and '首次登录须修改密码' in out
+    assert '个人用户  13977300002      韦秀梅 · 桂林高新光电有限公司 · 待单位审核' in out

@@ -313,7 +313,7 @@ def test_seed_demo_prints_the_states_the_database_holds_now(app_db, monkeypatch,
     out = capsys.readouterr().out
     lines = {line.split()[1]: line for line in out.splitlines() if line.startswith('  ')}
     assert len(accounts_in_db()) == count  # idempotent: nothing created twice
-    assert set(lines) == {account for _, account, *_ in demo.STAFF} | set(planned)
+    assert set(lines) == {account for _, account, *_ in demo.STAFF} | set(planned) | {p for p, *_ in demo.PERSONS}
     assert units.MACHINE.label('active') in lines['unit_guike']
     assert units.MACHINE.label('pending_org') not in lines['unit_guike']
     assert '桂林高新光电股份有限公司' in lines['unit_gaoxin']

@@ -63,12 +63,13 @@ def test_an_almost_valid_form_reveals_nothing(names):
 def test_a_valid_form_with_a_taken_name_reads_the_same_for_every_role(names, kind, monkeypatch):
     hashed = []
     monkeypatch.setattr(security, 'hash_password', lambda password: hashed.append(1) or f.cached_hash(password))
+    units_before = f.count_rows(Unit)
     with f.sql_log() as statements:
         errors = refusal(**{**FORM, 'account': names[kind]})
     assert errors == {'登录账号': TAKEN}
     assert hashed == []                                 # the same work whoever holds the name: no hash
     assert len(statements) == len(_statements_for_a_taken_unit_name(names['unit']))
-    assert f.count_rows(Unit) == 1
+    assert f.count_rows(Unit) == units_before           # nothing registered
 
 
 def _statements_for_a_taken_unit_name(account: str) -> list[str]:
