@@ -5,6 +5,7 @@ from nicegui import run, ui
 
 from components import forms, frame, upload
 from components.auth import guarded, protected_page
+from components.dialogs import heading
 from components.upload import upload_field
 from glrc_ui.actor import Actor
 from glrc_ui.services import accounts, files
@@ -26,6 +27,8 @@ def register() -> None:
             with ui.row().classes('w-full gap-10 items-start'):
                 _avatar_block(info)
                 _form(actor, info)
+                if info['role'] == 'person':
+                    _phone_form()
 
 
 def _avatar_block(info: dict) -> None:
@@ -58,7 +61,7 @@ def _form(actor: Actor, info: dict) -> None:
         account = forms.text('登录账号', info['account'])
         if info['role'] == 'person':
             account.value = info['phone'] or info['account']
-            account.props('readonly hint="个人用户的登录账号为本人手机号"')
+            account.props('readonly hint="个人用户的登录账号为本人手机号，可在下方「更换手机号」中更换"')
         ui.separator()
         ui.label('修改密码或登录账号需要输入原密码，修改后需重新登录。').classes('text-grey-9 text-sm')
         old = forms.text('原密码', password=True, autocomplete='current-password')
@@ -83,6 +86,35 @@ def _form(actor: Actor, info: dict) -> None:
             ui.notify('保存成功', type='positive')
 
         ui.button('保存', on_click=guarded(save, password_gate=False, errors=errors)).props('unelevated color=red-9').classes('w-32')
+
+
+def _phone_form() -> None:
+    """更换手机号 (a person's login): a code sent to the NEW phone and the current password; afterwards
+    every session ends, as after a password change."""
+    with ui.element('section').classes('glrc-form flex flex-col gap-3 w-full max-w-md'):
+        heading('更换手机号', 2).classes('text-base')
+        ui.label('验证码将发送到新手机号；更换后请使用新手机号重新登录。').classes('text-grey-9 text-sm')
+        new_phone = forms.text('新手机号', autocomplete='tel').props('inputmode=numeric maxlength=11')
+        with ui.row().classes('w-full no-wrap items-start gap-2'):
+            code = forms.text('验证码', autocomplete='one-time-code').props('inputmode=numeric maxlength=6')
+            send = ui.button('获取验证码').props('outline color=red-9').classes('shrink-0 h-10')
+        current = forms.text('当前密码', password=True, autocomplete='current-password')
+        message = forms.error_line()
+        errors = forms.ErrorBinder({'新手机号': new_phone, '验证码': code, '当前密码': current, '原密码': current}, message)
+
+        async def request_code(actor: Actor) -> None:
+            await run.io_bound(accounts.request_phone_change_code, actor, new_phone.value)
+            ui.notify('验证码已发送到新手机号（5 分钟内有效）', type='positive')
+            send.disable()
+            ui.timer(60, send.enable, once=True)
+
+        async def change(actor: Actor) -> None:
+            await run.io_bound(accounts.change_phone, actor, current.value, new_phone.value, code.value)
+            app_logout_and_leave()
+
+        send.on_click(guarded(request_code, ('person',), password_gate=False, errors=errors))
+        ui.button('更换手机号', on_click=guarded(change, ('person',), password_gate=False, errors=errors)) \
+            .props('unelevated color=red-9').classes('w-32')
 
 
 def app_logout_and_leave() -> None:

@@ -1,11 +1,12 @@
 """Account actions: SMS login, staff creation, account settings (SPEC §3.1, §3.4, §8)."""
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from db.engine import read_scope, session_scope
 from db.models import Org, User, saved_id
 from glrc_ui import security, validators
 from glrc_ui.actor import Actor
-from glrc_ui.errors import ValidationError
+from glrc_ui.errors import PermissionDenied, ValidationError
 from glrc_ui.security import LoginError
 from glrc_ui.services import audit, files, notifications, sms
 
@@ -187,14 +188,7 @@ def change_credentials(actor: Actor, old_password: str, new_account: str | None,
                                                   phone=user.phone):
                 raise ValidationError('新密码', error)
         old_hash = user.password_hash
-    if not security.verify_password(old_password, old_hash):
-        with session_scope() as s:
-            result = security.count_failure(s, security.lock_user(s, user_id), actor.ip, 'password_change',
-                                            'wrong_old_password')
-            if result == security.LOGIN_LOCKED:
-                security.end_all_sessions(s, user_id, 'locked')
-        security.ip_throttle.fail(actor.ip)
-        raise ValidationError('原密码', '原密码不正确' if result != security.LOGIN_LOCKED else security.LOGIN_LOCKED)
+    _check_old_password(actor, user_id, old_password, old_hash)
     new_hash = security.hash_password(new_password) if new_password else None
     with session_scope() as s:
         user = security.lock_user(s, user_id)
@@ -218,6 +212,83 @@ def change_credentials(actor: Actor, old_password: str, new_account: str | None,
     if taken:
         raise ValidationError('登录账号', '该登录账号已被使用')
     return True
+
+
+def _check_old_password(actor: Actor, user_id: int, old_password: str, old_hash: str) -> None:
+    """A wrong old password counts like a failed login: the 5th locks the account and ends its sessions."""
+    if security.verify_password(old_password, old_hash):
+        return
+    with session_scope() as s:
+        result = security.count_failure(s, security.lock_user(s, user_id), actor.ip, 'password_change',
+                                        'wrong_old_password')
+        if result == security.LOGIN_LOCKED:
+            security.end_all_sessions(s, user_id, 'locked')
+    security.ip_throttle.fail(actor.ip)
+    raise ValidationError('原密码', '原密码不正确' if result != security.LOGIN_LOCKED else security.LOGIN_LOCKED)
+
+
+# ---- a person's login is the phone: changing it proves the new phone (SPEC §3.4, issue 9) ----------
+def _new_phone_error(s: Session, actor: Actor, new_phone: str) -> str | None:
+    if error := validators.phone_error(new_phone):
+        return error
+    user = security.user_row(s, security.user_id_of(actor))
+    if new_phone == user.phone:
+        return '新手机号与当前手机号相同'
+    if s.exec(select(User.id).where(User.phone == new_phone, User.role == 'person')).first() \
+            or s.exec(select(User.id).where(User.account == new_phone)).first():
+        return '该手机号已被其他账号使用'
+    return None
+
+
+def request_phone_change_code(actor: Actor, new_phone: str) -> None:
+    """获取验证码 for 更换手机号: the code goes to the NEW phone."""
+    if actor.role != 'person':
+        raise PermissionDenied('只有个人用户以手机号登录')
+    new_phone = (new_phone or '').strip()
+    with read_scope() as s:
+        if error := _new_phone_error(s, actor, new_phone):
+            raise ValidationError('新手机号', error)
+    if security.sms_ip_limit.hit(actor.ip):
+        raise ValidationError('验证码', security.BUSY)
+    try:
+        sms.issue_code(new_phone, 'change_phone')
+    except sms.SmsError as exc:
+        raise ValidationError('验证码', str(exc)) from None
+
+
+def change_phone(actor: Actor, old_password: str, new_phone: str, code: str) -> None:
+    """更换手机号 (= the login): the old password and the code sent to the new phone; every session ends."""
+    if actor.role != 'person':
+        raise PermissionDenied('只有个人用户以手机号登录')
+    new_phone = (new_phone or '').strip()
+    if not old_password:
+        raise ValidationError('原密码', '请输入原密码')
+    if not (code or '').strip():
+        raise ValidationError('验证码', '请输入验证码')
+    user_id = security.user_id_of(actor)
+    with read_scope() as s:
+        if error := _new_phone_error(s, actor, new_phone):
+            raise ValidationError('新手机号', error)
+        old_hash = security.user_row(s, user_id).password_hash
+    _check_old_password(actor, user_id, old_password, old_hash)
+    problem = None
+    try:
+        with session_scope() as s:
+            if not sms.check_code(s, new_phone, 'change_phone', code):
+                problem = ValidationError('验证码', sms.CODE_INVALID)
+            elif error := _new_phone_error(s, actor, new_phone):
+                problem = ValidationError('新手机号', error)
+            else:
+                user = security.lock_user(s, user_id)
+                user.phone = user.account = new_phone
+                user.version += 1
+                s.add(user)
+                audit.record(s, 'phone_changed', actor=actor, obj=f'user:{user.id}')
+                security.end_all_sessions(s, user_id, 'credentials_changed')
+    except IntegrityError:   # another account took the phone in the meantime (unique index)
+        raise ValidationError('新手机号', '该手机号已被其他账号使用') from None
+    if problem is not None:
+        raise problem   # after the scope: the wrong try of the code is kept
 
 
 def set_avatar(actor: Actor, data, filename: str) -> dict:

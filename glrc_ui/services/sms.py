@@ -13,7 +13,7 @@ from db.engine import serialize_on, session_scope
 from db.models import SmsCode, SmsMessage
 from glrc_ui import clock, config
 
-PURPOSES = {'register': '注册', 'login': '登录'}
+PURPOSES = {'register': '注册', 'login': '登录', 'change_phone': '更换手机号'}
 CODE_TTL = timedelta(minutes=5)
 RESEND_AFTER = timedelta(seconds=60)
 DAILY_LIMIT = 10

@@ -154,3 +154,22 @@ async def test_an_inactive_unit_has_no_persons_menu(user: User):
     await login(user, '单位用户', 'unit_t089')
     await user.should_not_see('单位人员账号设置')
     await open_page(user, '/unit/persons', '无权访问此页面')
+
+
+async def test_a_person_changes_the_phone_with_a_code_to_the_new_phone(user: User):
+    unit_id, _ = f.unit_active(90)
+    f.person_registered(28, unit_id)
+    await login_person(user, 28)
+    await open_page(user, '/account/settings', '更换手机号')
+    new_phone = f.person_phone(29)
+    f.fill(user, {'新手机号': new_phone})
+    f.button(user, '获取验证码').click()
+    await wait_for(lambda: user.notify.contains('验证码已发送到新手机号'), lambda: f'{f.alert_text(user)!r}')
+    f.fill(user, {'验证码': f.last_code(new_phone, 'change_phone'), '当前密码': 'Wr0ng#Guess'})
+    f.button(user, '更换手机号').click()
+    current = f.field(user, '当前密码').elements.pop()
+    await wait_for(lambda: current.error == '原密码不正确', lambda: f'{current.error!r}')   # next to the field
+    f.fill(user, {'当前密码': PASSWORD})
+    f.button(user, '更换手机号').click()
+    await user.should_see('修改成功，请重新登录', retries=RETRIES)
+    assert f.person_actor(29).account == new_phone

@@ -260,3 +260,45 @@ def test_the_unit_queue_masks_phone_and_id(unit):
     assert row['phone'] == f.person_phone(17)[:3] + '****' + f.person_phone(17)[-4:]
     assert row['id_number'] == f.id_number(17)[:6] + '********' + f.id_number(17)[-4:]
     assert unit_review.queue(f.actor_of_account('ctr_u070'), 'all')[1] >= 1   # units unaffected
+
+
+# ---------------------------------------------------------------- 更换手机号 (the person's login)
+def test_changing_the_phone_needs_a_code_sent_to_the_new_phone_and_ends_every_session(unit):
+    from glrc_ui.services import accounts
+    unit_id, _ = unit
+    f.person_registered(30, unit_id)
+    actor = f.person_actor(30)
+    token = f.login(f.person_phone(30), roles=('person',))
+    new_phone = f.person_phone(31)
+    accounts.request_phone_change_code(actor, new_phone)
+    code = f.last_code(new_phone, 'change_phone')                  # sent to the NEW phone
+    assert not [x for x in f.outbox_lines() if x['phone'] == f.person_phone(30) and x['purpose'] == 'change_phone']
+    with pytest.raises(ValidationError) as wrong_password:
+        accounts.change_phone(actor, 'Wr0ng#Guess', new_phone, code)
+    assert wrong_password.value.field == '原密码'
+    with pytest.raises(ValidationError) as wrong_code:
+        accounts.change_phone(actor, PASSWORD, new_phone, '000000' if code != '000000' else '111111')
+    assert (wrong_code.value.field, wrong_code.value.message) == ('验证码', '验证码错误或已失效，请重新获取')
+    assert security.resolve_session(token) is not None             # nothing changed yet
+    accounts.change_phone(actor, PASSWORD, new_phone, code)
+    user = user_of_phone(new_phone)
+    assert user.account == new_phone
+    assert security.resolve_session(token) is None                  # every session ended
+    assert security.session_end_reason(token) == 'credentials_changed'
+    assert security.login_password(('person',), new_phone, PASSWORD, None)[1].user_id == user.id
+    with pytest.raises(security.LoginError):
+        security.login_password(('person',), f.person_phone(30), PASSWORD, None)
+
+
+def test_a_phone_in_use_cannot_be_taken(unit):
+    from glrc_ui.services import accounts
+    unit_id, _ = unit
+    f.person_registered(32, unit_id)
+    f.person_registered(33, unit_id)
+    for phone, message in ((f.person_phone(33), '该手机号已被其他账号使用'), (f.person_phone(32), '新手机号与当前手机号相同'),
+                           ('1234', '手机号格式不正确，应为 11 位大陆手机号')):
+        with pytest.raises(ValidationError) as refused:
+            accounts.request_phone_change_code(f.person_actor(32), phone)
+        assert (refused.value.field, refused.value.message) == ('新手机号', message)
+    with pytest.raises(PermissionDenied):
+        accounts.request_phone_change_code(f.actor_of_account('rev_u070'), f.person_phone(34))
