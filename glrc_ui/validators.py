@@ -144,14 +144,18 @@ def password_error(password: str | None, *, account: str | None = None, phone: s
 
 
 def mask_phone(phone: str | None) -> str:
-    if not phone or len(phone) < 11:
-        return phone or ''
+    """'138****8000': the first 3 and last 4 digits. A shorter value is all stars (never shown)."""
+    phone = (phone or '').strip()
+    if len(phone) < 11:
+        return '*' * len(phone)
     return f'{phone[:3]}****{phone[-4:]}'
 
 
 def mask_id(id_number: str | None) -> str:
-    if not id_number or len(id_number) < 18:
-        return id_number or ''
+    """'450305********1234': the first 6 and last 4 characters. A shorter value is all stars."""
+    id_number = (id_number or '').strip().upper()
+    if len(id_number) < 18:
+        return '*' * len(id_number)
     return f'{id_number[:6]}********{id_number[-4:]}'
 
 
