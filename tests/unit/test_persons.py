@@ -302,3 +302,23 @@ def test_a_phone_in_use_cannot_be_taken(unit):
         assert (refused.value.field, refused.value.message) == ('新手机号', message)
     with pytest.raises(PermissionDenied):
         accounts.request_phone_change_code(f.actor_of_account('rev_u070'), f.person_phone(34))
+
+
+def test_a_registration_that_loses_the_race_gets_the_same_field_message(unit, monkeypatch, fake_clock):
+    """Both checks passed before the other registration committed: the unique index refuses the row
+    and the user reads the same message as when the phone was taken before."""
+    unit_id, _ = unit
+    f.person_registered(35, unit_id)
+    real, calls = persons._taken, []
+
+    def blind_then_real(*args):
+        calls.append(1)
+        return {} if len(calls) <= 2 else real(*args)   # the pre-check and the in-transaction check miss it
+    monkeypatch.setattr(persons, '_taken', blind_then_real)
+    phone = f.person_phone(35)
+    fake_clock.advance(seconds=61)        # a new code for the same phone may be asked for after 60 s
+    persons.request_register_code(phone, None)
+    with pytest.raises(FormErrors) as refused:
+        persons.register(phone, f.last_code(phone, 'register'), '抢注', f.id_number(36), unit_id, PASSWORD, PASSWORD)
+    assert refused.value.errors == {'手机号': '该手机号已注册，请直接登录；如忘记密码可使用验证码登录'}
+    assert len(calls) == 3 and f.count_rows(Person) == 1
