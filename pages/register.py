@@ -102,8 +102,9 @@ def _person_form(fields: dict, errors: forms.ErrorBinder) -> Callable[[], Awaita
     fields['姓名'] = text_field('姓名')
     fields['身份证号'] = text_field('身份证号').props('maxlength=18 hint="18 位居民身份证号码"')
     unit = forms.dropdown('所在单位', {}, required=True, with_input=True) \
-        .props('hint="输入单位名称中的两个以上的字，从列表中选择" no-error-icon input-debounce=300 '
-               'no-options-label="没有找到已通过审核的单位，请换个关键字"')
+        .props('hint="输入单位名称中的两个以上的字，从列表中选择" no-error-icon input-debounce=300')
+    unit.add_slot('no-option', '<q-item><q-item-section class="text-grey-9">'
+                  '没有找到已通过审核的单位，请输入单位名称中的两个以上的字，或换个关键字</q-item-section></q-item>')
     fields['所在单位'] = unit
     for label in PASSWORD_LABELS:
         fields[label] = text_field(label)

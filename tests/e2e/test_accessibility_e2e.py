@@ -5,7 +5,8 @@ A/AA rule with impact critical or serious; the failure lists rule, impact, help 
 elements (selector + HTML). Every page's full result goes to test-artifacts/axe/<role>-<page>.json,
 with the lower-impact and best-practice findings too (those never fail the test).
 
-The demo data (`seed-demo`) gives staff of every kind and units in every state; one person is added.
+The demo data (`seed-demo`) gives staff of every kind, units and persons in every state; one more
+person is added.
 Each role logs in once per module and its pages share that browser context.
 How axe-core is installed and injected: tests/e2e/axe_helpers.py."""
 import re
@@ -26,6 +27,10 @@ PERSON_PHONE, PERSON_NAME = '13907739001', '周个人'
 PENDING_ORG_UNIT = 2       # unit_guike, 秀峰区, 待城区/主管部门审核: xiufeng_review reviews it
 PENDING_CENTER_UNIT = 5    # unit_yaoye, 待市人才服务中心审核: the center reviews it
 ACTIVE_UNIT = 9            # unit_gaoxin, 秀峰区, 审核通过: a detail page (center admins may 停用)
+# Persons of the demo (glrc_ui/demo.py PERSONS), all of unit_gaoxin.
+REGISTERED_PERSON = '13977300001'   # 黄立新, 未提交: 个人信息维护 editable
+PENDING_PERSON = '13977300002'      # 韦秀梅, 待单位审核: unit_gaoxin's review page
+ACTIVE_PERSON = '13977300004'       # 覃丽华, 审核通过: identity locked, with the note
 
 
 # ---------------------------------------------------------------- what each role visits
@@ -40,13 +45,19 @@ class Visit:
 class Site:
     server: helpers.Server
     unit_ids: dict[int, int]   # demo unit number -> Unit.id
+    person_ids: dict[str, int]   # demo person phone -> Person.id
+
+    def url(self, path: str) -> str:
+        """path with {unit<n>} and {person<phone>} filled in."""
+        ids = {f'unit{n}': i for n, i in self.unit_ids.items()} | {f'person{p}': i for p, i in self.person_ids.items()}
+        return self.server.url(path.format(**ids))
 
 
 def goto(path: str, ready: Callable[[Page], None] | None = None) -> Callable[[Page, Site], None]:
     """Open path (unless the page shows it already: 首页 right after the login, the review page
     before its dialog) and wait for its content."""
     def open_(page: Page, site: Site) -> None:
-        url = site.server.url(path.format(**{f'unit{n}': i for n, i in site.unit_ids.items()}))
+        url = site.url(path)
         if page.url != url:
             page.goto(url)
         (ready or framed)(page)
@@ -108,6 +119,53 @@ def review_dialog(unit: int) -> Callable[[Page, Site], None]:
     return open_
 
 
+def register_person(page: Page, site: Site) -> None:
+    page.goto(site.server.url('/register/person'))
+    expect(page.get_by_label('所在单位', exact=True)).to_be_visible()
+
+
+def unit_persons(status: str) -> Callable[[Page, Site], None]:
+    """/unit/persons with its toggle on status (待审核 / 全部), the table showing the rows of that choice."""
+    def open_(page: Page, site: Site) -> None:
+        goto('/unit/persons')(page, site)
+        toggle = page.get_by_role('button', name=status, exact=True)
+        if toggle.get_attribute('aria-pressed') != 'true':
+            toggle.click()
+            pointer_off(page)
+        expect(toggle).to_have_attribute('aria-pressed', 'true')
+        expect(page.locator('.glrc-table tbody tr', has_text='待单位审核').first).to_be_visible()
+        if status == '全部':
+            expect(page.locator('.glrc-table tbody tr', has_text='审核通过').first).to_be_visible()
+    return open_
+
+
+def person_review(page: Page, site: Site) -> None:
+    """A unit's review page of its waiting person: full information, 审核意见, 通过 / 退回修改, 审核记录."""
+    goto(f'/unit/persons/{{person{PENDING_PERSON}}}')(page, site)
+    expect(page.get_by_role('heading', name='个人信息审核', level=1)).to_be_visible()
+    expect(page.get_by_role('button', name='退回修改', exact=True)).to_be_visible()
+
+
+def person_review_dialog(page: Page, site: Site) -> None:
+    """That review page with 通过's confirmation open (closed with 取消 after axe)."""
+    person_review(page, site)
+    page.get_by_role('button', name='通过', exact=True).click()
+    pointer_off(page)
+    dialog = page.get_by_role('alertdialog')
+    expect(dialog.get_by_role('button', name='取消', exact=True)).to_be_visible()
+    expect(dialog.get_by_role('button', name='确定', exact=True)).to_be_visible()
+
+
+def new_person_dialog(page: Page, site: Site) -> None:
+    """/unit/persons with the 新增单位人员 dialog open (closed with 取消 after axe: nothing is saved)."""
+    goto('/unit/persons')(page, site)
+    page.get_by_role('button', name='新增单位人员').click()
+    pointer_off(page)
+    dialog = page.get_by_role('dialog', name='新增单位人员')
+    expect(dialog.get_by_label('身份证号', exact=True)).to_be_visible()
+    expect(dialog.get_by_role('button', name='取消', exact=True)).to_be_visible()
+
+
 def close_dialog(page: Page) -> None:
     dialog = page.get_by_role('dialog')
     if dialog.count():
@@ -121,12 +179,17 @@ ANONYMOUS = [
     Visit('login-person-code', login_tab('个人用户', '验证码登录')),
     Visit('login-staff', login_tab('管理人员')),
     Visit('register-unit', register_unit),
+    Visit('register-person', register_person),
     Visit('not-found', not_found),
 ]
 OWN_PAGES = [Visit('home', goto('/')), Visit('account-settings', goto('/account/settings')),
              Visit('messages', goto('/messages'))]
 UNIT_PAGES = [*OWN_PAGES, Visit('unit-info', goto('/unit/info')), Visit('denied', goto('/review/units', denied))]
-PERSON_PAGES = [*OWN_PAGES, Visit('denied', goto('/review/units', denied))]
+ACTIVE_UNIT_PAGES = [*UNIT_PAGES, Visit('unit-persons', unit_persons('待审核')),
+                     Visit('unit-persons-all', unit_persons('全部')), Visit('unit-person-review', person_review),
+                     Visit('unit-person-review-confirm', person_review_dialog),
+                     Visit('unit-person-new', new_person_dialog)]
+PERSON_PAGES = [*OWN_PAGES, Visit('person-info', goto('/person/info')), Visit('denied', goto('/review/units', denied))]
 
 
 def staff_pages(pending: int) -> list[Visit]:
@@ -144,8 +207,10 @@ ROLES: dict[str, tuple[tuple[str, str] | None, list[Visit]]] = {
     'anonymous': (None, ANONYMOUS),
     'unit_new': (('单位用户', 'unit_new'), UNIT_PAGES),            # registered, info not submitted
     'unit_tuihui': (('单位用户', 'unit_tuihui'), UNIT_PAGES),      # returned with an opinion
-    'unit_gaoxin': (('单位用户', 'unit_gaoxin'), UNIT_PAGES),      # active
+    'unit_gaoxin': (('单位用户', 'unit_gaoxin'), ACTIVE_UNIT_PAGES),   # active: its persons too
     'person': (('个人用户', PERSON_PHONE), PERSON_PAGES),
+    'person_registered': (('个人用户', REGISTERED_PERSON), PERSON_PAGES),   # info not submitted
+    'person_active': (('个人用户', ACTIVE_PERSON), PERSON_PAGES),           # approved by its unit
     'xiufeng_review': (('管理人员', 'xiufeng_review'), staff_pages(PENDING_ORG_UNIT)),
     'center_admin': (('管理人员', 'center_admin'), staff_pages(PENDING_CENTER_UNIT)),
     'center_staff': (('管理人员', 'center_staff'), staff_pages(PENDING_CENTER_UNIT)),
@@ -162,11 +227,13 @@ def site(server) -> Site:
     from sqlmodel import select
 
     from db.engine import read_scope
-    from db.models import Unit
+    from db.models import Person, Unit, User
     wanted = (PENDING_ORG_UNIT, PENDING_CENTER_UNIT, ACTIVE_UNIT)
     with helpers.app_services(server), read_scope() as s:
         ids = {n: s.exec(select(Unit.id).where(Unit.credit_code == credit_code(n))).one() for n in wanted}
-    return Site(server, ids)
+        persons = {phone: s.exec(select(Person.id).join(User, Person.user_id == User.id)
+                                 .where(User.phone == phone)).one() for phone in (PENDING_PERSON,)}
+    return Site(server, ids, persons)
 
 
 def log_in(page: Page, site: Site, tab: str, account: str) -> None:

@@ -42,6 +42,9 @@ async def test_self_registration_with_code_and_unit_search(user: User):
     f.button(user, '获取验证码').click()
     await wait_for(lambda: user.notify.contains('验证码已发送'), lambda: f'no code: {f.alert_text(user)!r}')
     unit = select_of(user, '所在单位')
+    emit(user, unit, 'inputValue', '没有这个单位')               # no match: the list says so
+    await f.settle()
+    assert unit.options == {} and '没有找到已通过审核的单位' in unit.slots['no-option'].template
     emit(user, unit, 'inputValue', '测试08')
     await wait_for(lambda: list((unit.options or {}).values()) == ['桂林测试080有限公司'],
                    lambda: f'options: {unit.options}')
