@@ -60,6 +60,7 @@ def _form(actor: Actor, info: dict) -> None:
         phone = forms.text('操作人手机号', info['phone'] or '', required=True) if is_unit else None
         account = forms.text('登录账号', info['account'])
         if info['role'] == 'person':
+            name.props('readonly hint="姓名请在「个人信息维护」中修改"')
             account.value = info['phone'] or info['account']
             account.props('readonly hint="个人用户的登录账号为本人手机号，可在下方「更换手机号」中更换"')
         ui.separator()

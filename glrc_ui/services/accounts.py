@@ -146,10 +146,15 @@ def _checked_profile(actor: Actor, display_name: str, phone: str | None) -> tupl
     return display_name, phone
 
 
+PERSON_NAME_ELSEWHERE = '个人用户的姓名请在「个人信息维护」中修改（审核通过后由所在单位核对）'
+
+
 def _apply_profile(s: Session, actor: Actor, name: str, phone: str | None) -> None:
     user = security.own_user(s, actor)
     if user.display_name == name and (phone is None or user.phone == phone):
         return
+    if user.role == 'person':   # a person's name is part of the reviewed 个人信息, not a free display name
+        raise ValidationError('姓名', PERSON_NAME_ELSEWHERE)
     user.display_name = name
     if phone is not None:
         user.phone = phone

@@ -322,3 +322,15 @@ def test_a_registration_that_loses_the_race_gets_the_same_field_message(unit, mo
         persons.register(phone, f.last_code(phone, 'register'), '抢注', f.id_number(36), unit_id, PASSWORD, PASSWORD)
     assert refused.value.errors == {'手机号': '该手机号已注册，请直接登录；如忘记密码可使用验证码登录'}
     assert len(calls) == 3 and f.count_rows(Person) == 1
+
+
+def test_a_person_cannot_rename_itself_in_the_account_settings(unit):
+    from glrc_ui.services import accounts
+    unit_id, _ = unit
+    person_id = f.person_registered(37, unit_id)
+    actor = f.person_actor(37)
+    with pytest.raises(ValidationError) as refused:
+        accounts.update_profile(actor, '别名')
+    assert (refused.value.field, refused.value.message) == ('姓名', accounts.PERSON_NAME_ELSEWHERE)
+    accounts.update_profile(actor, '测试人员037')                  # unchanged: fine
+    assert user_of_phone(f.person_phone(37)).display_name == f.person_get(person_id).name == '测试人员037'
