@@ -309,8 +309,9 @@ def register_access_rule(entity: str, rule: Callable) -> None:
 
 
 def _avatar_rule(s, actor: Actor, row: StoredFile) -> bool:
-    """A photo is personal data: its owner and the staff who review people may see it."""
-    return row.entity_id == actor.user_id or actor.role in ('reviewer', 'center')
+    """A photo is personal data: only its owner sees it (no page shows another user's photo; the
+    application review that will show a person's photo adds its own rule)."""
+    return row.entity_id == actor.user_id
 
 
 register_access_rule('avatar', _avatar_rule)

@@ -444,7 +444,7 @@ def pending_summary(actor: Actor) -> dict:
     from sqlalchemy import func
     with read_scope() as s:
         unit_id = _unit_of_actor(s, actor)
-        if unit_id is None:
+        if unit_id is None or actor.status != 'active':
             return {'count': 0, 'oldest': ''}
         count, oldest = s.exec(select(func.count(), func.min(Person.submitted_at))
                                .where(Person.unit_id == unit_id, Person.state == 'pending_unit')).one()
