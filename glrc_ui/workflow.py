@@ -198,6 +198,36 @@ def entity(name: str) -> Entity:
         raise LookupError(f'workflow entity {name!r} is not registered (glrc_ui.services.register_entities)') from None
 
 
+# ---- the owner's 提交审核 (shared by every machine whose owner fills in a record) ------------------
+Missing = Callable[[Session, Any], dict[str, str]]   # (session, item) -> {label: message} still lacking
+
+
+def missing_summary(missing: dict[str, str]) -> str:
+    return '以下信息未填写或不正确，请补充后再提交审核：' + '、'.join(missing)
+
+
+def require_complete(s: Session, item, missing: Missing) -> None:
+    """Before firing submit: every missing field named next to itself (FormErrors), with the summary."""
+    if found := missing(s, item):
+        raise FormErrors(found, missing_summary(found))
+
+
+def stamp_submitted(s: Session, item, actor: Actor, data: dict) -> None:
+    """(Re)submitted: the queue's date, in the transition's transaction."""
+    item.submitted_at = clock.now()
+    s.add(item)
+
+
+def submit_transition(source: str, target: str, role: str, missing: Missing, *, notify_next: bool = False) -> Transition:
+    """提交审核 by the owner from a state it edits in: guarded by completeness (the engine checks it
+    again whatever the page did), stamping submitted_at."""
+    def complete(s: Session, item) -> str | None:
+        found = missing(s, item)
+        return missing_summary(found) if found else None
+    return Transition('submit', source, target, role, '提交审核', 'owner', self_approval=True, guards=(complete,),
+                      effects=(stamp_submitted,), notify_owner=False, notify_next=notify_next)
+
+
 # ---- asking -------------------------------------------------------------------------------------
 def available(entity_name: str, s: Session, actor: Actor, item) -> list[Transition]:
     """Transitions this actor may fire on this item now (the buttons to show)."""

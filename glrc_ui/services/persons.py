@@ -14,7 +14,7 @@ from glrc_ui.actor import Actor
 from glrc_ui.errors import FormErrors, PermissionDenied, ValidationError
 from glrc_ui.schema import FieldSpec, Schema
 from glrc_ui.services import audit, sms
-from glrc_ui.workflow import Entity, Machine, Stage, State, Transition
+from glrc_ui.workflow import Entity, Machine, Stage, State
 
 
 def _email_error(value: str) -> str | None:
@@ -62,21 +62,6 @@ def as_date(value) -> date | None:
 
 
 # ---- the person machine (SPEC §2.2) ----------------------------------------------------------------
-def _complete_guard(s: Session, person: Person) -> str | None:
-    missing = missing_for_submit(s, person)
-    return missing_summary(missing) if missing else None
-
-
-def _stamp_submitted(s: Session, person: Person, actor: Actor, data: dict) -> None:
-    person.submitted_at = clock.now()
-    s.add(person)
-
-
-def _submit_from(source: str) -> Transition:
-    return Transition('submit', source, 'pending_unit', 'person', '提交审核', 'owner', self_approval=True,
-                      guards=(_complete_guard,), effects=(_stamp_submitted,), notify_owner=False, notify_next=True)
-
-
 MACHINE = Machine.staged(
     'person',
     {'registered': State('未提交', 'grey-8', owner_editable=True, queued=False,
@@ -88,7 +73,8 @@ MACHINE = Machine.staged(
                      notice='个人账号已开通')},
     [Stage('pending_unit', '待单位审核', 'unit', 'own_unit', next_step='个人信息已提交，正在等待所在单位审核')],
     approved='active', returned='returned', sms_owner=True,
-    extra=[_submit_from('registered'), _submit_from('returned')])
+    extra=[workflow.submit_transition(source, 'pending_unit', 'person', lambda s, p: missing_for_submit(s, p),
+                                      notify_next=True) for source in ('registered', 'returned')])
 EDITABLE_STATES = tuple(name for name, state in MACHINE.states.items() if state.owner_editable)
 
 
@@ -314,17 +300,12 @@ def missing_for_submit(s: Session, person: Person) -> dict[str, str]:
     return field_errors(_values(person), complete=True)
 
 
-def missing_summary(missing: dict[str, str]) -> str:
-    return '以下信息未填写或不正确，请补充后再提交审核：' + '、'.join(missing)
-
-
 def submit(actor: Actor, expected_version: int) -> dict:
     """提交审核 to the unit. Whatever is missing is named per field, besides the summary."""
     with session_scope() as s:
         person = own_person(s, actor)
-        if person.state in EDITABLE_STATES and person.version == expected_version \
-                and (missing := missing_for_submit(s, person)):
-            raise FormErrors(missing, missing_summary(missing))
+        if person.state in EDITABLE_STATES and person.version == expected_version:
+            workflow.require_complete(s, person, missing_for_submit)
         unit = s.get(Unit, person.unit_id)
         if unit is None or unit.state != 'active':
             raise ValidationError(UNIT_LABEL, '所在单位当前不能审核（未通过审核或已停用），请联系所在单位或市人才服务中心')

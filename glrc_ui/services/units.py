@@ -46,30 +46,9 @@ def missing_for_submit(s: Session, unit: Unit) -> dict[str, str]:
     return missing
 
 
-def missing_summary(missing: dict[str, str]) -> str:
-    return '以下信息未填写或不正确，请补充后再提交审核：' + '、'.join(missing)
-
-
-def _complete_guard(s: Session, unit: Unit) -> str | None:
-    missing = missing_for_submit(s, unit)
-    return missing_summary(missing) if missing else None
-
-
-def _stamp_submitted(s: Session, unit: Unit, actor: Actor, data: dict) -> None:
-    """(Re)submitted: the queue's date, in the transition's transaction."""
-    unit.submitted_at = clock.now()
-    s.add(unit)
-
-
 def _end_sessions(s: Session, unit: Unit, actor: Actor, data: dict) -> None:
     for user in _owners(s, unit):
         security.end_all_sessions(s, saved_id(user), 'disabled')
-
-
-def _submit_from(source: str) -> Transition:
-    """提交审核 from a state in which the operator edits the unit (first submission or after 退回修改)."""
-    return Transition('submit', source, 'pending_org', 'unit', '提交审核', 'owner', self_approval=True,
-                      guards=(_complete_guard,), effects=(_stamp_submitted,), notify_owner=False)
 
 
 MACHINE = Machine.staged(
@@ -86,7 +65,8 @@ MACHINE = Machine.staged(
      Stage('pending_center', '待市人才服务中心审核', 'center', 'center',
            next_step='城区/主管部门已审核通过，正在等待市人才服务中心审核')],
     approved='active', returned='returned', sms_owner=True,
-    extra=[_submit_from('registered'), _submit_from('returned'),
+    extra=[workflow.submit_transition('registered', 'pending_org', 'unit', missing_for_submit),
+           workflow.submit_transition('returned', 'pending_org', 'unit', missing_for_submit),
            Transition('disable', 'active', 'disabled', 'center', '停用', 'center', admin_only=True,
                       needs_opinion=True, sms_owner=True, effects=(_end_sessions,), opinion_label='停用原因',
                       notice='已停用本单位账号'),
@@ -258,9 +238,8 @@ def submit(actor: Actor, expected_version: int) -> dict:
     """提交审核. Whatever is missing is named per field (FormErrors), besides the summary."""
     with session_scope() as s:
         unit = own_unit(s, actor)
-        if unit.state in EDITABLE_STATES and unit.version == expected_version \
-                and (missing := missing_for_submit(s, unit)):
-            raise FormErrors(missing, missing_summary(missing))
+        if unit.state in EDITABLE_STATES and unit.version == expected_version:
+            workflow.require_complete(s, unit, missing_for_submit)
         return workflow.fire(s, 'unit', saved_id(unit), 'submit', actor, expected_version)
 
 
