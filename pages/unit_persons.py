@@ -94,10 +94,9 @@ def _decider(d: dict):
 
 def _new_person_dialog(actor: Actor) -> None:
     """新增单位人员: 姓名, 手机号, 身份证号 → an active person; the initial password goes to the phone only."""
-    with ui.dialog().props('aria-label="新增单位人员"') as dialog, \
-            ui.card().classes('w-full max-w-md glrc-form').props('role=dialog aria-modal=true') as card:
-        title = heading('新增单位人员', 2)
-        card.props(f'aria-labelledby=c{title.id}')
+    # one dialog role: Quasar's (named here); the card inside is only its content
+    with ui.dialog().props('aria-label="新增单位人员"') as dialog, ui.card().classes('w-full max-w-md glrc-form'):
+        heading('新增单位人员', 2)
         ui.label('保存后系统将以短信把初始密码发送到该手机号，本人首次登录时须修改密码。').classes('text-grey-9 text-sm')
         fields = {label: forms.text(label, required=True) for label in ('姓名', '手机号', '身份证号')}
         message = forms.error_line()
