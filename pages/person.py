@@ -1,7 +1,7 @@
 """个人信息维护 (SPEC §3.3) and the person's 首页 panel (state, next step, last 审核意见)."""
 from nicegui import run, ui
 
-from components import frame
+from components import frame, home_panels
 from components.auth import protected_page
 from components.info_form import InfoForm
 from glrc_ui.actor import Actor
@@ -49,13 +49,5 @@ def _fixed_facts(info: InfoForm, d: dict) -> None:
 
 async def home_panel(actor: Actor) -> None:
     d = await run.io_bound(persons.my_person, actor)
-    with frame.section('个人账号状态'):
-        with ui.row().classes('items-center gap-3'):
-            ui.label(d['name']).classes('text-lg')
-            ui.badge(d['state_label'], color=d['state_color']).classes('text-sm')
-            ui.label(d['unit_name']).classes('text-grey-9')
-        ui.label(d['next_step']).classes('mt-2 text-base')
-        if d['last_opinion'] and d['state'] in persons.EDITABLE_STATES:
-            ui.label(f'审核意见：{d["last_opinion"]}').classes('mt-1 text-deep-orange-10 whitespace-pre-wrap')
-        if d['state'] in persons.EDITABLE_STATES:
-            ui.button('去完善个人信息', on_click=frame.go_to(PATH)).props('unelevated color=red-9').classes('mt-3')
+    home_panels.state_panel('个人账号状态', d, editable_states=persons.EDITABLE_STATES, button='去完善个人信息',
+                            path=PATH, extra=d['unit_name'])

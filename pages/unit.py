@@ -3,7 +3,7 @@ from pathlib import Path
 
 from nicegui import run, ui
 
-from components import forms, frame
+from components import forms, frame, home_panels
 from components.auth import protected_page
 from components.info_form import InfoForm
 from components.upload import upload_field
@@ -29,28 +29,13 @@ def register() -> None:
 
 
 async def home_panel(actor: Actor) -> None:
-    detail = await run.io_bound(units.my_unit, actor)
-    with frame.section('单位账号状态'):
-        with ui.row().classes('items-center gap-3'):
-            ui.label(detail['name']).classes('text-lg')
-            ui.badge(detail['state_label'], color=detail['state_color']).classes('text-sm')
-        ui.label(detail['next_step']).classes('mt-2 text-base')
-        if detail['last_opinion'] and detail['state'] in units.EDITABLE_STATES:
-            ui.label(f'审核意见：{detail["last_opinion"]}').classes('mt-1 text-deep-orange-10 whitespace-pre-wrap')
-        if detail['state'] in units.EDITABLE_STATES:
-            ui.button('去完善单位信息', on_click=frame.go_to(PATH)).props('unelevated color=red-9').classes('mt-3')
+    home_panels.state_panel('单位账号状态', await run.io_bound(units.my_unit, actor),
+                            editable_states=units.EDITABLE_STATES, button='去完善单位信息', path=PATH)
 
 
 async def staff_panel(actor: Actor) -> None:
-    summary = await run.io_bound(unit_review.pending_summary, actor)
-    with frame.section('待办事项'):
-        with ui.row().classes('items-center gap-6'):
-            with ui.column().classes('gap-0'):
-                ui.label('待审核单位注册').classes('text-grey-9')
-                ui.label(str(summary['count'])).classes('text-3xl font-bold text-red-9')
-            if summary['count']:
-                ui.label(f'最早提交：{summary["oldest"]}').classes('text-grey-9')
-            ui.button('去审核', on_click=frame.go_to('/review/units')).props('unelevated color=red-9')
+    home_panels.pending_panel('待办事项', '待审核单位注册', await run.io_bound(unit_review.pending_summary, actor),
+                              '/review/units')
 
 
 class UnitForm:

@@ -2,7 +2,7 @@
 (its full information, unmasked only here), 新增单位人员, and the unit's 首页 panel of persons waiting."""
 from nicegui import context, run, ui
 
-from components import forms, frame
+from components import forms, frame, home_panels
 from components.auth import guarded, protected_page
 from components.detail_sheet import detail_sheet
 from components.dialogs import heading
@@ -122,12 +122,5 @@ def _new_person_dialog(actor: Actor) -> None:
 async def home_panel(actor: Actor) -> None:
     if actor.status != 'active':
         return
-    summary = await run.io_bound(persons.pending_summary, actor)
-    with frame.section('待审核的个人注册'):
-        with ui.row().classes('items-center gap-6'):
-            with ui.column().classes('gap-0'):
-                ui.label('待本单位审核的人员').classes('text-grey-9')
-                ui.label(str(summary['count'])).classes('text-3xl font-bold text-red-9')
-            if summary['count']:
-                ui.label(f'最早提交：{summary["oldest"]}').classes('text-grey-9')
-            ui.button('去审核', on_click=frame.go_to(PATH)).props('unelevated color=red-9')
+    home_panels.pending_panel('待审核的个人注册', '待本单位审核的人员',
+                              await run.io_bound(persons.pending_summary, actor), PATH)
