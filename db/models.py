@@ -220,3 +220,103 @@ class ReviewRecord(SQLModel, table=True):
     opinion: str | None = Field(default=None, sa_column=Column(Text))
     data: str | None = Field(default=None, sa_column=Column(Text))   # JSON of the values entered with it
     at: datetime = Field(default_factory=now)
+
+
+LEVELS = ('A', 'B', 'C', 'D', 'E')
+# 附件 material types (SPEC §3.6), in the order the form lists them
+MATERIAL_TYPES = {'id_card': '身份证', 'diploma': '学历学位证书', 'title_cert': '专业技术职称证书',
+                  'contract': '劳动合同或聘用证明', 'social_security': '社保缴纳证明',
+                  'achievements': '业绩成果证明材料', 'other': '其他材料'}
+
+
+class CatalogueVersion(SQLModel, table=True):
+    """One version of the recognition catalogue (认定目录). A change is a new version; applications
+    keep the version and the clause text they were filed under."""
+    __tablename__ = 'catalogue_version'
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(unique=True)
+    title: str = Field(max_length=100)
+    is_example: bool = False              # the seeded 示例 catalogue, until the center enters the official one
+    note: str | None = Field(default=None, max_length=500)
+    created_by: int | None = Field(default=None, foreign_key='app_user.id')
+    created_at: datetime = Field(default_factory=now)
+
+
+class CatalogueClause(SQLModel, table=True):
+    """A clause of one catalogue version: 层次, code, text and the material types it requires."""
+    __tablename__ = 'catalogue_clause'
+    __table_args__ = (Index('ix_catalogue_clause_version_level', 'version_id', 'level', 'sort_order'),)
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key='catalogue_version.id')
+    level: str = Field(max_length=1)
+    code: str = Field(max_length=20)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    materials: str = Field(default='', max_length=200)   # comma-separated MATERIAL_TYPES keys
+    sort_order: int = 0
+
+
+OPEN_APPLICATION = "state NOT IN ('approved', 'rejected', 'deleted')"
+
+
+class Application(SQLModel, table=True):
+    """A high-level talent recognition application (高层次人才认定申报); its state follows the application
+    machine (glrc_ui/services/applications.py). Unit, org and the applicant's name and ID are copied
+    here at 提交 (the queues filter on them; the full snapshot is `snapshot`)."""
+    __table_args__ = (
+        # at most one application per person and 层次 that is not final (SPEC §2.3)
+        Index('ux_application_open_level', 'person_id', 'level', unique=True,
+              sqlite_where=text(OPEN_APPLICATION), postgresql_where=text(OPEN_APPLICATION)),
+        Index('ix_application_state_submitted', 'state', 'submitted_at', 'id'),
+        Index('ix_application_unit_state_submitted', 'unit_id', 'state', 'submitted_at', 'id'),
+        Index('ix_application_org_state_submitted', 'org_id', 'reached_org', 'state', 'submitted_at', 'id'),
+        Index('ix_application_person', 'person_id', 'created_at'),
+        Index('ix_application_id_number', 'id_number', 'state'),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=20, unique=True)   # 申报编号, set when created
+    person_id: int = Field(foreign_key='person.id')
+    applicant_user_id: int = Field(foreign_key='app_user.id')
+    unit_id: int = Field(foreign_key='unit.id')
+    org_id: int | None = Field(default=None, foreign_key='org.id')
+    reached_org: bool = False               # has been at the 城区/主管部门 stage (its reviewers see it from then on)
+    applicant_name: str = Field(max_length=50)
+    id_number: str = Field(max_length=18)
+    level: str | None = Field(default=None, max_length=1)                    # 申报层次
+    catalogue_version_id: int | None = Field(default=None, foreign_key='catalogue_version.id')
+    clause_id: int | None = Field(default=None, foreign_key='catalogue_clause.id')
+    clause_code: str | None = Field(default=None, max_length=20)
+    clause_text: str | None = Field(default=None, sa_column=Column(Text))
+    specialty: str | None = Field(default=None, max_length=200)              # 现从事专业及岗位
+    achievements: str | None = Field(default=None, sa_column=Column(Text))   # 主要业绩及成果 (≤ 5000)
+    honors: str | None = Field(default=None, sa_column=Column(Text))         # 获奖及荣誉情况
+    other_notes: str | None = Field(default=None, sa_column=Column(Text))    # 其他需要说明的情况
+    pledge: bool = False                                                     # 本人承诺…
+    offline: str | None = Field(default=None, sa_column=Column(Text))        # JSON {material: 线下提交 explanation}
+    snapshot: str | None = Field(default=None, sa_column=Column(Text))       # JSON: the person's info at 提交
+    granted_level: str | None = Field(default=None, max_length=1)            # 认定层次 (center's 通过)
+    certificate_no: str | None = Field(default=None, max_length=30, unique=True)
+    state: str = Field(default='draft', max_length=20)
+    version: int = 1
+    submitted_at: datetime | None = None
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=now)
+    updated_at: datetime = Field(default_factory=now)
+
+
+class ApplicationSubmission(SQLModel, table=True):
+    """What was submitted each time (fields, files, 线下提交): a return and resubmission is compared
+    with the submission before it (the reviewer's change summary)."""
+    __tablename__ = 'application_submission'
+    __table_args__ = (Index('ix_application_submission_app', 'application_id', 'id'),)
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key='application.id')
+    at: datetime = Field(default_factory=now)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class CertificateSequence(SQLModel, table=True):
+    """The last 证书编号 number issued per year and 层次 (GLRC-2026-D-000123); numbers are never reused."""
+    __tablename__ = 'certificate_sequence'
+    year: int = Field(primary_key=True)
+    level: str = Field(primary_key=True, max_length=1)
+    last: int = 0

@@ -31,9 +31,10 @@ def prepare() -> config.Settings:
     engine.init_engine(settings.database_url)
     engine.migrate()
     from glrc_ui import entities
-    from glrc_ui.services import orgs
+    from glrc_ui.services import catalogue, orgs
     entities.register_all()
     orgs.seed()
+    catalogue.ensure_seeded()   # the example 认定目录 (示例) until the center publishes the official one
     return settings
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql import Select
 
 MAX_PER_PAGE = 100
+COUNT_CAP = 10_000      # a list counts at most this many rows (+1): shown as 「10,000+」, never a full scan
 PER_PAGE_CHOICES = (10, 20, 50, 100)
 
 
@@ -37,32 +38,50 @@ def clamp(page: Any, per_page: Any) -> tuple[int, int]:
 
 def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, default_sort: str,
           descending: bool, page: Any, per_page: Any, after: Cursor | None = None,
-          not_null: tuple[str, ...] = ()) -> Page:
+          not_null: tuple[str, ...] = (), count_cap: int | None = COUNT_CAP) -> Page:
     """One page of `query` (an ORM select of one entity). Unknown sort keys fall back to default_sort.
 
     Keyset (WHERE (sort, id) past the cursor) replaces OFFSET when `after` is the cursor of the
     previous page in the same order, for columns that hold no NULL in this query (NOT NULL columns, or
     sort keys the caller names in `not_null`): NULLs sort differently per database and a keyset
-    comparison would skip them."""
+    comparison would skip them.
+
+    The total counts at most count_cap + 1 rows (a bigger total is shown as 「10,000+」). A jump to a
+    deep page reads the ids of the skipped rows only (from the index that serves the order), then
+    loads the page's rows by id."""
     page, per_page = clamp(page, per_page)
     if sort_by not in sorts:
         sort_by = default_sort
     column = sorts[sort_by]
     descending = bool(descending)
-    total = s.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    counted = query.order_by(None).with_only_columns(id_column)
+    if count_cap is not None:
+        counted = counted.limit(count_cap + 1)
+    total = s.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
-    ordered = query.order_by(*order).limit(per_page)
+    ordered: Select | list = query.order_by(*order).limit(per_page)
     keyset_ok = sort_by in not_null or not getattr(column, 'nullable', True)
     if (keyset_ok and after is not None and after.page == page - 1 and after.sort_by == sort_by
             and after.descending == descending and after.value is not None):
         past = (column < after.value) if descending else (column > after.value)
         same = (id_column < after.id) if descending else (id_column > after.id)
-        ordered = ordered.where(or_(past, and_(column == after.value, same)))
-    else:
-        ordered = ordered.offset((page - 1) * per_page)
-    items = list(s.execute(ordered).scalars().all())
+        ordered = query.order_by(*order).limit(per_page).where(or_(past, and_(column == after.value, same)))
+    elif page > 1:
+        ordered = _by_ids(s, query, id_column, query.order_by(*order).limit(per_page)
+                          .with_only_columns(id_column).offset((page - 1) * per_page))
+    items = ordered if isinstance(ordered, list) else list(s.execute(ordered).scalars().all())
     cursor = None
     if items:
         last = items[-1]
         cursor = Cursor(page, sort_by, descending, getattr(last, column.key), last.id)
     return Page(items, total, cursor)
+
+
+def _by_ids(s, query: Select, id_column, ids_query: Select) -> list:
+    """The rows whose ids `ids_query` selects, in its order (a deep page: the skipped rows are read from
+    the index only)."""
+    ids = list(s.execute(ids_query).scalars().all())
+    if not ids:
+        return []
+    by_id = {row.id: row for row in s.execute(query.order_by(None).where(id_column.in_(ids))).scalars().all()}
+    return [by_id[i] for i in ids if i in by_id]

@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ('text', 'select', 'textarea', 'date')
+KINDS = ('text', 'select', 'textarea', 'date', 'checkbox')
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,13 @@ class FieldSpec:
             raise ValueError(f'{self.name}: unknown kind {self.kind}')
 
     def empty_message(self) -> str:
+        if self.kind == 'checkbox':
+            return f'请勾选「{self.label}」'
         return f'请选择{self.label}' if self.kind in ('select', 'date') else f'请填写{self.label}'
 
     def display(self, value: Any) -> str:
+        if self.kind == 'checkbox':
+            return '是' if value is True else '否'
         if value in (None, ''):
             return ''
         if isinstance(self.choices, Mapping):
@@ -73,7 +77,7 @@ class Schema:
         errors: dict[str, str] = {}
         for f in self:
             value = values.get(f.name)
-            if value in (None, ''):
+            if value in (None, '') or (f.kind == 'checkbox' and value is not True):
                 if f.name in always or (complete and f.required):
                     errors[f.label] = f.empty_message()
                 continue

@@ -112,9 +112,11 @@ class Machine:
     @classmethod
     def staged(cls, name: str, states: dict[str, State], stages: Sequence[Stage], *, approved: str,
                returned: str | None = None, rejected: str | None = None, notify_next: bool = False,
-               sms_owner: bool = False, extra: Sequence[Transition] = ()) -> 'Machine':
+               sms_owner: bool = False, sms_intermediate: bool = True, extra: Sequence[Transition] = ()) -> 'Machine':
         """A machine whose review chain is `stages`: each stage approves to the next (the last to
-        `approved`), returns to `returned` and rejects to `rejected` (when given)."""
+        `approved`), returns to `returned` and rejects to `rejected` (when given). sms_owner: the
+        owner also gets an SMS for each decision; without sms_intermediate only for the last 通过
+        (and every 退回修改 / 不予通过), not when one stage passes the item to the next."""
         states = dict(states)
         transitions = list(extra)
         for i, stage in enumerate(stages):
@@ -123,7 +125,8 @@ class Machine:
             last = i + 1 == len(stages)
             transitions.append(Transition('approve', stage.state, target, stage.role, '通过', stage.scope,
                                           fields=stage.approve_fields, effects=stage.approve_effects,
-                                          notify_next=notify_next and not last, sms_owner=sms_owner,
+                                          notify_next=notify_next and not last,
+                                          sms_owner=sms_owner and (last or sms_intermediate),
                                           batch=not stage.approve_fields))
             if returned:
                 transitions.append(Transition('return_', stage.state, returned, stage.role, '退回修改', stage.scope,
@@ -173,6 +176,8 @@ class Entity:
     on_enter: dict[str, Callable[[Session, Any], None]] = field(default_factory=dict)
     link: str | Callable[[Any], str] = '/'                     # 查看 in the owner's message
     review_link: Callable[[Any], str] | None = None            # 查看 in the next reviewer's message
+    outcome: Callable[[Any, str], str] | None = None           # (item, new state) -> what the owner is told
+                                                               # besides the opinion (认定层次, 证书编号)
 
     def owner_link(self, item) -> str:
         return self.link(item) if callable(self.link) else self.link
@@ -344,7 +349,7 @@ def opinion_missing(t: Transition) -> str:
 
 # what the owner is told, after the acting organisation's name
 NOTICE_VERBS = {'approve': '审核通过', 'return_': '退回修改', 'reject': '审核不予通过', 'submit': '已提交审核',
-                'withdraw': '已撤回', 'disable': '已停用', 'enable': '已启用'}
+                'withdraw': '已撤回', 'delete': '已删除', 'disable': '已停用', 'enable': '已启用'}
 
 
 def notice_title(ent: Entity, t: Transition, who: str) -> str:
@@ -359,12 +364,14 @@ def notice_title(ent: Entity, t: Transition, who: str) -> str:
 def _notify(s: Session, ent: Entity, item, t: Transition, opinion: str | None, who: str) -> None:
     title = notice_title(ent, t, who)
     subject = ent.describe(item)
-    body = f'事项：{subject}' + (f'\n{t.opinion_label}：{opinion}' if opinion else '')
+    outcome = ent.outcome(item, t.target) if ent.outcome else ''
+    body = f'事项：{subject}' + (f'\n{outcome}' if outcome else '') + (f'\n{t.opinion_label}：{opinion}' if opinion else '')
     if t.notify_owner:
         for user in ent.owners(s, item):
             notifications.notify(s, user.id, title, body, ent.owner_link(item))
             if t.sms_owner and user.phone:
-                text = f'【桂林市人才服务】{subject}：{title}。' + (f'{t.opinion_label}：{opinion}' if opinion else '')
+                text = (f'【桂林市人才服务】{subject}：{title}。' + (f'{outcome}。' if outcome else '')
+                        + (f'{t.opinion_label}：{opinion}' if opinion else ''))
                 sms.send_message(s, user.phone, text, 'notice')
     if t.notify_next:
         link = ent.review_link(item) if ent.review_link else ent.owner_link(item)
@@ -403,7 +410,7 @@ def fire_many(entity_name: str, items: list[tuple[int, int]], action: str, actor
 
 # ---- history ------------------------------------------------------------------------------------
 ACTION_LABELS = {'submit': '提交审核', 'approve': '通过', 'return_': '退回修改', 'reject': '不予通过',
-                 'withdraw': '撤回', 'disable': '停用', 'enable': '启用', 'create': '创建'}
+                 'withdraw': '撤回', 'delete': '删除', 'disable': '停用', 'enable': '启用', 'create': '创建'}
 
 
 def history(entity_name: str, item_id: int, s: Session | None = None) -> list[dict]:

@@ -514,3 +514,65 @@ def person_get(person_id: int):
     from db.models import Person
     with session_scope() as s:
         return s.get(Person, person_id)
+
+
+# ---- recognition applications ---------------------------------------------------------------------
+def person_active(n: int, unit_id: int, unit_account: str) -> int:
+    """A person registered, submitted and approved by its unit (state `active`): the person id."""
+    from glrc_ui.services import persons
+    person_id = person_submitted(n, unit_id)
+    persons.review(actor_of_account(unit_account), person_id, 'approve', person_get(person_id).version, None)
+    return person_id
+
+
+def application_world(n: int = 1, org: str = '秀峰区') -> dict:
+    """An active unit of `org` with an active person n, and the accounts that review its applications:
+    {'unit_id', 'person_id', 'person', 'unit', 'reviewer', 'center'} (the last four are Actors)."""
+    unit_id, unit_account = unit_active(n, org)
+    person_id = person_active(n, unit_id, unit_account)
+    return {'unit_id': unit_id, 'person_id': person_id, 'person': person_actor(n),
+            'unit': actor_of_account(unit_account), 'reviewer': actor_of_account(f'rev_u{n:03d}'),
+            'center': actor_of_account(f'ctr_u{n:03d}'), 'unit_account': unit_account}
+
+
+def clause_of(level: str = 'D', index: int = 0) -> int:
+    """The id of a clause of the current catalogue for `level`."""
+    from glrc_ui.services import catalogue
+    return list(catalogue.options()['clauses'][level])[index]
+
+
+def application_values(level: str = 'D', **overrides) -> dict:
+    return {'level': level, 'clause_id': clause_of(level), 'specialty': '计算机软件研发 / 高级工程师',
+            'achievements': '主持完成市级科技项目 3 项，获授权发明专利 5 项。', 'honors': '桂林市科技进步奖一等奖',
+            'other_notes': '', 'pledge': True} | overrides
+
+
+def application_draft(actor, level: str = 'D', **overrides) -> dict:
+    from glrc_ui.services import applications
+    return applications.save(actor, None, application_values(level, **overrides), 0)
+
+
+def application_complete(actor, level: str = 'D', *, offline: tuple[str, ...] = (), **overrides) -> dict:
+    """A draft with every field and a file for each material type the clause requires (or 线下提交)."""
+    from glrc_ui.services import applications
+    d = application_draft(actor, level, **overrides)
+    for m in d['materials']:
+        if m['required']:
+            if m['key'] in offline:
+                applications.set_offline(actor, d['id'], m['key'], True, '涉密材料，线下提交')
+            else:
+                applications.upload_evidence(actor, d['id'], m['key'], TINY_PDF, f'{m["label"]}.pdf')
+    return applications.my_application(actor, d['id'])
+
+
+def application_submitted(actor, level: str = 'D', **overrides) -> dict:
+    from glrc_ui.services import applications
+    d = application_complete(actor, level, **overrides)
+    applications.submit(actor, d['id'], d['version'])
+    return applications.my_application(actor, d['id'])
+
+
+def application_get(app_id: int):
+    from db.models import Application
+    with session_scope() as s:
+        return s.get(Application, app_id)

@@ -78,7 +78,7 @@ MACHINE = Machine.staged(
 EDITABLE_STATES = tuple(name for name, state in MACHINE.states.items() if state.owner_editable)
 
 
-def _unit_of_actor(s: Session, actor: Actor) -> int | None:
+def unit_of_actor(s: Session, actor: Actor) -> int | None:
     if actor.role != 'unit':
         return None
     user = s.get(User, actor.user_id)
@@ -90,7 +90,7 @@ def can_view(s: Session, actor: Actor, person: Person) -> bool:
     if actor.role == 'person':
         return person.user_id == actor.user_id
     if actor.role == 'unit':
-        return actor.status == 'active' and _unit_of_actor(s, actor) == person.unit_id
+        return actor.status == 'active' and unit_of_actor(s, actor) == person.unit_id
     return False
 
 
@@ -383,7 +383,7 @@ def unit_queue(actor: Actor, status: str = 'pending', keyword: str = '', date_fr
 
     from glrc_ui import paging
     with read_scope() as s:
-        unit_id = _unit_of_actor(s, actor)
+        unit_id = unit_of_actor(s, actor)
         if unit_id is None or actor.status != 'active':
             return paging.Page([], 0, None)
         query = select(Person).where(Person.unit_id == unit_id)
@@ -424,7 +424,7 @@ def pending_summary(actor: Actor) -> dict:
     """For the unit's 首页: how many of its persons wait for its review, and since when."""
     from sqlalchemy import func
     with read_scope() as s:
-        unit_id = _unit_of_actor(s, actor)
+        unit_id = unit_of_actor(s, actor)
         if unit_id is None or actor.status != 'active':
             return {'count': 0, 'oldest': ''}
         count, oldest = s.exec(select(func.count(), func.min(Person.submitted_at))
@@ -449,7 +449,7 @@ def create_by_unit(actor: Actor, name: str, phone: str, id_number: str) -> int:
     password_hash = security.hash_password(password)
     try:
         with session_scope() as s:
-            unit_id = _unit_of_actor(s, actor)
+            unit_id = unit_of_actor(s, actor)
             if unit_id is None or actor.status != 'active':
                 raise PermissionDenied('单位审核通过后才能新增单位人员')
             if taken := {k: v for k, v in _taken(s, phone, id_number, unit_id).items() if k != UNIT_LABEL}:
