@@ -19,9 +19,9 @@ def long_text(label: str, value: str | None) -> None:
     ui.label(value or '—').classes('whitespace-pre-wrap')
 
 
-def file_preview(file: dict | None, title: str, *, missing: str = '未上传') -> None:
+def file_preview(file: dict | None, title: str, *, missing: str = '未上传', level: int = 2) -> None:
     """A stored file: its name, 新窗口预览 and 下载 links, and the preview in the page."""
-    heading(title, 2).classes('mt-6 mb-2')
+    heading(title, level).classes('mt-6 mb-2' if level == 2 else 'mt-2 mb-1 text-base break-all')
     if not file:
         ui.label(missing).classes('text-deep-orange-10')
         return

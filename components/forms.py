@@ -92,9 +92,13 @@ def dropdown(label: str, options, value=None, *, required: bool = False, **kwarg
     return field
 
 
-def textarea(label: str, value: str = '', *, required: bool = False, max_length: int | None = None) -> ui.textarea:
+def textarea(label: str, value: str = '', *, required: bool = False, max_length: int | None = None,
+             resizable: bool = False) -> ui.textarea:
+    """resizable: a fixed height the user drags bigger at the corner (long texts); else it grows."""
     field = ui.textarea(label=label + (' *' if required else ''), value=value) \
-        .props('outlined dense stack-label autogrow').classes('w-full')
+        .props('outlined dense stack-label ' + ('rows=6' if resizable else 'autogrow')).classes('w-full')
+    if resizable:
+        field.classes('glrc-resizable')
     if max_length:
         field.props(f'maxlength={max_length} counter')
     field.props(f'aria-label="{label}"')

@@ -59,6 +59,7 @@ h1.glrc-title { font-size: 20px; }
 .glrc-auth-card { width: 100%; max-width: 440px; }
 .glrc-auth-card.wide { max-width: 560px; padding: 24px 28px; }
 .glrc-locked .q-field__control { background: #f5f6f8; }
+.glrc-resizable textarea { resize: vertical; min-height: 8em; }
 @media (max-width: 1023px) {
   .glrc-table th.glrc-sticky-left, .glrc-table td.glrc-sticky-left { position: sticky; left: 0; z-index: 1; background: #fff; }
   .glrc-table th.glrc-sticky-left { background: #f7f8fa; }

@@ -6,7 +6,7 @@ from nicegui import ui
 
 from components.auth import guarded
 from glrc_ui.actor import Actor
-from glrc_ui.paging import Page
+from glrc_ui.paging import COUNT_CAP, Page
 
 Fetch = Callable[..., Awaitable[Page]]
 
@@ -43,6 +43,9 @@ class PagedTable:
                               selection=selection) \
             .props('flat bordered separator=cell no-data-label="暂无数据" rows-per-page-label="每页条数" '
                    ':rows-per-page-options="[10,20,50,100]"').classes('w-full glrc-table')
+        # a total past paging.COUNT_CAP was not counted further: 「共 10,000+ 条」
+        self.table.props(f':pagination-label="(a, b, t) => a + \'-\' + b + \' / 共 \' + '
+                         f'(t > {COUNT_CAP} ? \'{COUNT_CAP:,}+\' : t) + \' 条\'"')
         buttons = []
         for label, (handler, condition) in actions.items():
             event = f'act_{len(buttons)}'

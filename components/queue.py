@@ -31,17 +31,24 @@ class Queue:
     async def create(cls, actor: Actor, service: Callable[..., Page], columns: list[dict],
                      actions: dict[str, tuple[Callable, str | None]], *, roles: tuple[str, ...],
                      keyword_hint: str, batch: tuple[str, Callable[[Actor, list], dict]] | None = None,
-                     noun: str = '条', item: str = '记录', statuses: dict[str, str] | None = None) -> 'Queue':
-        """statuses: the toggle's choices (default 待审核 / 已审核 / 全部), the first one selected."""
-        queue = cls(service, roles, keyword_hint, statuses or STATUS)
+                     noun: str = '条', item: str = '记录', statuses: dict[str, str] | None = None,
+                     selects: dict[str, tuple[str, dict[str, str]]] | None = None, sort_by: str = 'submitted_at',
+                     descending: bool = False, tools: Callable[['Queue'], None] | None = None) -> 'Queue':
+        """statuses: the toggle's choices (default 待审核 / 已审核 / 全部), the first one selected.
+        selects: more filters as dropdowns {keyword argument of the service: (label, {value: text})},
+        e.g. 申报层次. tools(queue) adds buttons under the filters (e.g. 导出Excel)."""
+        queue = cls(service, roles, keyword_hint, statuses or STATUS, selects or {})
+        if tools:
+            tools(queue)
         queue.table = await PagedTable.create(actor, columns, queue._fetch, actions, roles=roles,
-                                              selection='multiple' if batch else None)
+                                              selection='multiple' if batch else None, sort_by=sort_by,
+                                              descending=descending)
         if batch:
             queue._batch_bar(*batch, noun=noun, item=item)
         return queue
 
     def __init__(self, service: Callable[..., Page], roles: tuple[str, ...], keyword_hint: str,
-                 statuses: dict[str, str] = STATUS) -> None:
+                 statuses: dict[str, str] = STATUS, selects: dict[str, tuple[str, dict[str, str]]] | None = None) -> None:
         self.service, self.roles = service, roles
         self.table: PagedTable
         self._filters_of_cursor: tuple | None = None
@@ -49,6 +56,8 @@ class Queue:
             self.status = ui.toggle(statuses, value=next(iter(statuses))) \
                 .props('unelevated toggle-color=red-9 color=white text-color=grey-10 no-caps aria-label="审核状态"')
             self.keyword = forms.text('关键字', placeholder=keyword_hint).classes('w-full sm:w-64', remove='w-full')
+            self.selects = {name: forms.dropdown(label, {'': '全部'} | choices, '').classes('w-full sm:w-36', remove='w-full')
+                            for name, (label, choices) in (selects or {}).items()}
             with ui.row().classes('gap-3 no-wrap items-start w-full sm:w-auto'):
                 self.start = forms.text('开始日期').props('type=date').classes('flex-1 min-w-0 sm:w-40', remove='w-full')
                 self.end = forms.text('结束日期').props('type=date').classes('flex-1 min-w-0 sm:w-40', remove='w-full')
@@ -57,12 +66,16 @@ class Queue:
         search.on_click(reload)
         self.status.on_value_change(reload)
         self.keyword.on('keydown.enter', reload)
+        for select in self.selects.values():
+            select.on_value_change(reload)
 
     def filters(self) -> tuple:
+        """(status, keyword, start, end, {select name: value}) as the service takes them."""
         start, end = parse_date(self.start.value), parse_date(self.end.value)
+        chosen = {name: select.value or None for name, select in self.selects.items()}
         if start and end and end < start:  # refused in _reload; paging keeps the filters last applied
-            return self._filters_of_cursor or (self.status.value, self.keyword.value, None, None)
-        return (self.status.value, self.keyword.value, start, end)
+            return self._filters_of_cursor or (self.status.value, self.keyword.value, None, None, chosen)
+        return (self.status.value, self.keyword.value, start, end, chosen)
 
     def date_error(self) -> str | None:
         """The date range as typed: an end before the start is refused with a message next to it."""
@@ -82,7 +95,8 @@ class Queue:
         if filters != self._filters_of_cursor:  # a cursor is only valid for the filters it came from
             after = None
         self._filters_of_cursor = filters
-        return await run.io_bound(self.service, actor, *filters, after=after, **paging)
+        *positional, chosen = filters
+        return await run.io_bound(self.service, actor, *positional, after=after, **chosen, **paging)
 
     async def _reload(self, actor: Actor) -> None:
         if self.date_error():

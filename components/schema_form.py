@@ -22,13 +22,20 @@ class SchemaForm:
                 if spec.wide:
                     continue
                 self.fields[spec.name] = self._input(spec, values.get(spec.name), options.get(spec.name))
+        self.marks: dict[str, Any] = {}   # where a field's error shows: the input, or a checkbox's own line
         for spec in schema:
             if spec.wide:
                 self.fields[spec.name] = self._input(spec, values.get(spec.name), options.get(spec.name))
+                if spec.kind == 'checkbox':
+                    self.marks[spec.name] = forms.ErrorSlot()
         for name, field in self.fields.items():
-            if name not in editable:
+            if schema[name].kind == 'checkbox':
+                if name not in editable:
+                    field.disable()
+            elif name not in editable:
                 field.props('readonly').classes('glrc-locked')
-        self.binder = forms.ErrorBinder({schema[name].label: field for name, field in self.fields.items()}, fallback)
+        self.binder = forms.ErrorBinder({schema[name].label: self.marks.get(name, field)
+                                         for name, field in self.fields.items()}, fallback)
         self.saved = self.values()
 
     def on_change(self, callback) -> None:
@@ -46,8 +53,12 @@ class SchemaForm:
             options = choices if choices is not None else spec.choices or []
             options = dict(options) if isinstance(options, Mapping) else list(options)
             field = forms.dropdown(spec.label, options, value, required=spec.required)
-        elif spec.kind == 'textarea':
-            field = forms.textarea(spec.label, value or '', required=spec.required, max_length=spec.max_len)
+        elif spec.kind == 'textarea':   # the box can be resized by dragging its corner (the manual)
+            field = forms.textarea(spec.label, value or '', required=spec.required, max_length=spec.max_len,
+                                   resizable=True)
+        elif spec.kind == 'checkbox':
+            field = ui.checkbox(spec.label + (' *' if spec.required else ''), value=value is True) \
+                .props(f'aria-label="{spec.label}"')
         else:
             field = forms.text(spec.label, value or '', required=spec.required)
             if spec.kind == 'date':

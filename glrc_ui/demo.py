@@ -3,7 +3,7 @@ from sqlmodel import col, select
 from stdnum.cn import uscc
 
 from db.engine import read_scope, session_scope
-from db.models import Org, Person, Unit, User, saved_id
+from db.models import Application, Org, Person, Unit, User, saved_id
 from glrc_ui import security, workflow
 from glrc_ui.pdf import simple_pdf
 from glrc_ui.services import accounts, persons, unit_review, units
@@ -44,7 +44,24 @@ PERSONS = [
     ('13977300005', '陆建国', 'unit_jiaoyan', 'active', '男', '1979-07-15'),
     ('13977300006', '蓝晓燕', 'unit_jiaoyan', 'pending_unit', '女', '1993-04-08'),
     ('13977300007', '廖志强', 'unit_guangxi', 'created', '男', '1987-10-30'),
+    ('13977300008', '周文斌', 'unit_gaoxin', 'active', '男', '1980-03-16'),
+    ('13977300009', '唐雪梅', 'unit_guangxi', 'active', '女', '1986-11-02'),
+    ('13977300010', '罗志明', 'unit_jiaoyan', 'active', '男', '1976-06-25'),
 ]
+# (applicant phone, 申报层次, final state) — recognition applications in every state, across units and orgs
+APPLICATIONS = [
+    ('13977300004', 'D', 'approved'), ('13977300004', 'C', 'pending_unit'),
+    ('13977300005', 'D', 'pending_org'), ('13977300005', 'E', 'returned'),
+    ('13977300008', 'D', 'pending_center'), ('13977300008', 'B', 'rejected'),
+    ('13977300009', 'E', 'draft'), ('13977300009', 'D', 'resubmitted'),
+    ('13977300010', 'E', 'approved'),
+]
+APP_PATHS = {
+    'draft': [], 'pending_unit': ['submit'], 'pending_org': ['submit', 'unit'],
+    'pending_center': ['submit', 'unit', 'org'], 'approved': ['submit', 'unit', 'org', 'center'],
+    'returned': ['submit', 'unit', 'org_return'], 'rejected': ['submit', 'unit', 'org', 'center_reject'],
+    'resubmitted': ['submit', 'unit', 'org_return', 'edit', 'submit'],
+}
 REVIEWER_OF = {'秀峰区': 'xiufeng_review', '七星区': 'qixing_review', '市教育局': 'jiaoyu_review'}
 
 
@@ -66,6 +83,11 @@ def seed() -> list[str]:
     for n, (phone, name, unit_account, state, gender, born) in enumerate(PERSONS, start=1):
         if phone not in existing:
             _demo_person(n, phone, name, unit_account, state, gender, born)
+    with read_scope() as s:
+        filed = bool(s.exec(select(Application.id).limit(1)).first())
+    if not filed:
+        for phone, level, state in APPLICATIONS:
+            _demo_application(phone, level, state)
     return logins()
 
 
@@ -147,6 +169,55 @@ def _demo_person(n: int, phone: str, name: str, unit_account: str, state: str, g
         persons.review(unit_actor, detail['id'], 'return_', version, '请补充专业技术职称的取得时间')
     else:
         persons.review(unit_actor, detail['id'], 'approve', version, '信息属实，同意')
+
+
+ACHIEVEMENTS = ('近五年主持完成省部级科研项目 2 项、市级项目 3 项；以第一作者发表 SCI 论文 6 篇；'
+                '获授权发明专利 4 项，其中 2 项已实现产业化，新增产值约 3000 万元。（演示数据）')
+
+
+def _demo_application(phone: str, level: str, state: str) -> None:
+    """An application moved through the real services to its state, with evidence and opinions."""
+    from glrc_ui.services import application_review, applications, catalogue
+    actor = _actor(phone)
+    with read_scope() as s:
+        person = s.exec(select(Person).where(Person.user_id == actor.user_id)).one()
+        unit_account = s.exec(select(User.account).where(User.unit_id == person.unit_id, User.role == 'unit')).one()
+        org_name = s.exec(select(Org.name).join(Unit, col(Unit.org_id) == Org.id).where(Unit.id == person.unit_id)).one()
+    clause_id = next(iter(catalogue.options()['clauses'][level]))
+    values = {'level': level, 'clause_id': clause_id, 'specialty': '新材料研发 / 研发中心主任',
+              'achievements': ACHIEVEMENTS if state != 'draft' else '', 'honors': '桂林市科学技术进步奖一等奖（2023 年）',
+              'other_notes': '', 'pledge': state != 'draft'}
+    d = applications.save(actor, None, values, 0)
+    if state != 'draft':
+        for i, m in enumerate(d['materials']):
+            if not m['required']:
+                continue
+            if m['key'] == 'social_security' and level == 'B':
+                applications.set_offline(actor, d['id'], m['key'], True, '单位涉密，纸质材料线下提交')
+                continue
+            applications.upload_evidence(actor, d['id'], m['key'], simple_pdf([f'{m["key"]} (demo)', f'No. {i}']),
+                                         f'{m["label"]}.pdf')
+    stages = {'unit': unit_account, 'org': REVIEWER_OF[org_name], 'center': 'center_staff'}
+    for step in APP_PATHS[state]:
+        d = applications.my_application(actor, d['id'])
+        if step == 'submit':
+            applications.submit(actor, d['id'], d['version'])
+        elif step == 'edit':
+            values['achievements'] = ACHIEVEMENTS + '2024 年新增授权发明专利 1 项。'
+            d = applications.save(actor, d['id'], values, d['version'])
+            applications.upload_evidence(actor, d['id'], 'other', simple_pdf(['patent (demo)']), '新增专利证书.pdf')
+        elif step == 'org_return':
+            application_review.review(_actor(stages['org']), d['id'], 'return_', d['version'],
+                                      '请补充近三年业绩成果的证明材料（如项目验收报告）')
+        elif step == 'center_reject':
+            application_review.review(_actor('center_staff'), d['id'], 'reject', d['version'],
+                                      '申报业绩与所选认定依据条件不符，不予认定')
+        elif step == 'center':
+            application_review.review(_actor('center_staff'), d['id'], 'approve', d['version'], '经审核，符合认定条件',
+                                      {'granted_level': level})
+        else:
+            application_review.review(_actor(stages[step]), d['id'], 'approve', d['version'],
+                                      '情况属实，同意推荐' if step == 'unit' else '材料齐全，同意')
 
 
 def _actor(account: str):

@@ -3,7 +3,21 @@
 
 def register_all() -> None:
     from components import errors
-    from pages import account, files, home, login, messages, person, register, review_units, unit, unit_persons
+    from pages import (
+        account,
+        applications,
+        files,
+        home,
+        login,
+        messages,
+        person,
+        register,
+        review_applications,
+        review_units,
+        unit,
+        unit_persons,
+    )
     errors.install()
-    for module in (login, register, home, account, messages, files, unit, review_units, person, unit_persons):
+    for module in (login, register, home, account, messages, files, unit, review_units, person, unit_persons,
+                   applications, review_applications):
         module.register()
