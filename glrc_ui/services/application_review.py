@@ -180,12 +180,22 @@ def hints(s: Session, app: Application) -> list[str]:
 
 
 def changes(s: Session, app_id: int) -> dict | None:
-    """What changed between the last two submissions: fields (old → new) and files added / removed.
-    None until the application has been submitted twice."""
-    subs = s.exec(select(ApplicationSubmission).where(ApplicationSubmission.application_id == app_id)
-                  .order_by(col(ApplicationSubmission.id).desc()).limit(2)).all()
-    if len(subs) < 2:
+    """What changed since the submission that was last returned (退回修改): fields (old → new) and
+    files added / removed. None until a returned application has been submitted again."""
+    from db.models import ReviewRecord
+    actions = list(s.exec(select(ReviewRecord.action).where(ReviewRecord.entity == 'application',
+                                                            ReviewRecord.entity_id == app_id)
+                          .order_by(col(ReviewRecord.id))).all())
+    if 'return_' not in actions:
         return None
+    last_return = len(actions) - 1 - actions[::-1].index('return_')
+    returned_no = actions[:last_return].count('submit')      # the n-th submission is the one returned
+    submitted = list(s.exec(select(ApplicationSubmission).where(ApplicationSubmission.application_id == app_id)
+                            .order_by(col(ApplicationSubmission.id))).all())
+    if returned_no < 1 or len(submitted) <= returned_no:     # not submitted again since the return
+        return None
+    baseline, latest = submitted[returned_no - 1], submitted[-1]
+    subs = [latest, baseline]
     new, old = json.loads(subs[0].content), json.loads(subs[1].content)
     fields = []
     for key, label in LABELS.items():
@@ -292,7 +302,7 @@ def export(actor: Actor, status: str = 'all', keyword: str = '', date_from: date
                 sheet.set_column(c, c, width)
                 sheet.write_string(0, c, title, bold)
             units: dict[int, str] = {}
-            orgs: dict[int | None, str] = {org_id: name for org_id, name in s.exec(select(Org.id, Org.name)).all()}
+            orgs: dict[int | None, str] = dict(s.exec(select(Org.id, Org.name)).all())
             row_no, last_id = 0, 0
             while True:   # in id order, 1,000 rows at a time (keyset): memory stays flat
                 batch: list[Application] = list(s.exec(query.where(col(Application.id) > last_id)

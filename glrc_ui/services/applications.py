@@ -441,7 +441,8 @@ def field_errors(s: Session, values: dict, *, complete: bool) -> dict[str, str]:
     errors = SCHEMA.errors(values, complete=complete)
     level, clause_id = values.get('level'), values.get('clause_id')
     if clause_id not in (None, '') and not errors.get(LABELS['clause_id']):
-        clause = s.get(CatalogueClause, _int(clause_id))
+        number = _int(clause_id)
+        clause = s.get(CatalogueClause, number) if number is not None else None
         if clause is None or (level and clause.level != level):
             errors[LABELS['clause_id']] = '请选择所选申报层次下的认定依据'
     return errors
