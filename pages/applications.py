@@ -15,6 +15,7 @@ from components.upload import upload_field
 from glrc_ui.actor import Actor
 from glrc_ui.errors import PermissionDenied
 from glrc_ui.services import applications, catalogue
+from pages import home
 from pages.files import row_id
 
 PATH = '/person/applications'
@@ -31,6 +32,8 @@ EXAMPLE_BADGE = '示例'
 
 
 def register() -> None:
+    home.add_panel('person', home_panel)
+
     @protected_page(PATH, ROLES, title='高层次人才认定申报', active_only=True)
     async def list_page(actor: Actor):
         await frame.header_and_menu(actor, PATH)
@@ -82,6 +85,25 @@ async def _load(actor: Actor, app_id: str, service) -> dict | None:
             ui.label(exc.message).classes('text-negative')
             ui.button('返回列表', on_click=frame.go_to(PATH)).props('flat color=primary')
         return None
+
+
+async def home_panel(actor: Actor) -> None:
+    if actor.status != 'active':
+        return
+    summary = await run.io_bound(applications.my_summary, actor)
+    with frame.section('高层次人才认定申报'):
+        if summary['total']:
+            with ui.row().classes('items-center gap-4'):
+                for label, count in summary['states']:
+                    with ui.column().classes('gap-0 items-center'):
+                        ui.label(str(count)).classes('text-2xl font-bold text-red-9')
+                        ui.label(label).classes('text-grey-9 text-sm')
+        else:
+            ui.label('个人信息已审核通过，可以发起高层次人才认定申报。').classes('text-base')
+        with ui.row().classes('gap-3 mt-3'):
+            ui.button('新增申报', icon='add', on_click=frame.go_to(PATH + '/new')).props('unelevated color=red-9')
+            if summary['total']:
+                ui.button('查看我的申报', on_click=frame.go_to(PATH)).props('outline color=primary')
 
 
 # ---- the list ---------------------------------------------------------------------------------------

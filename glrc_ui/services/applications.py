@@ -420,6 +420,18 @@ def my_applications(actor: Actor, status: str = 'all', keyword: str = '', date_f
         return result
 
 
+def my_summary(actor: Actor) -> dict:
+    """For the person's 首页: how many applications in each state (labels), newest result."""
+    from sqlalchemy import func
+    with read_scope() as s:
+        rows = s.exec(select(Application.state, func.count()).where(Application.applicant_user_id == actor.user_id,
+                                                                   Application.state != 'deleted')
+                      .group_by(col(Application.state))).all()
+    counts = dict(rows)
+    return {'total': sum(counts.values()),
+            'states': [(MACHINE.label(state), counts[state]) for state in MACHINE.states if counts.get(state)]}
+
+
 def new_form(actor: Actor) -> dict:
     """What the 新增 form shows before the first 保存: the person's information (ID masked)."""
     with read_scope() as s:
