@@ -17,10 +17,11 @@ Decide = Callable[[Actor, str, str | None, dict], Awaitable[None]]
 
 
 def review_box(item_name: str, actions: list[dict], decide: Decide, *, roles: tuple[str, ...],
-               title: str = '审核') -> None:
+               title: str = '审核', defaults: dict | None = None) -> None:
     """actions: [{'action', 'label', 'needs_opinion', 'opinion_label', 'fields': [{'name', 'label', 'choices'}]}]
     from the service (the transitions the engine allows). decide(actor, action, opinion, data) calls
-    the service; a UserError it raises is shown next to its field."""
+    the service; a UserError it raises is shown next to its field. defaults: a field's preselected
+    value (e.g. 认定层次 = the 申报层次), which the reviewer may change."""
     labels = {a.get('opinion_label', '审核意见') for a in actions}
     opinion_label = labels.pop() if len(labels) == 1 else '审核意见'
     with ui.element('section').classes('w-full flex flex-col gap-2 mt-6 p-4 rounded bg-grey-2 glrc-form'):
@@ -33,8 +34,11 @@ def review_box(item_name: str, actions: list[dict], decide: Decide, *, roles: tu
         for action in actions:
             for f in action.get('fields', []):
                 if f['name'] not in extra:
-                    extra[f['name']] = {'label': f['label'],
-                                        'input': forms.dropdown(f['label'], f['choices'], required=True)}
+                    value = (defaults or {}).get(f['name'])
+                    extra[f['name']] = {'label': f['label'], 'choices': f['choices'],
+                                        'input': forms.dropdown(f['label'], f['choices'],
+                                                                value if value in f['choices'] else None,
+                                                                required=True)}
         message = forms.error_line()
         binder = forms.ErrorBinder({opinion_label: opinion} | {f['label']: f['input'] for f in extra.values()}, message)
         with ui.row().classes('gap-3'):
@@ -67,7 +71,11 @@ def _asker(item_name: str, action: dict, opinion, opinion_label: str, extra: dic
         lines = [f'确定对「{item_name}」执行“{action["label"]}”吗？此操作提交后不能撤销。']
         if text := (opinion.value or '').strip():
             lines.append(f'{opinion_label}：{text}')
-        lines += [f'{f["label"]}：{data[f["name"]]}' for f in action.get('fields', [])]
+        lines += [f'{f["label"]}：{_shown(f["choices"], data[f["name"]])}' for f in action.get('fields', [])]
         confirm(f'确认{action["label"]}', lines, guarded(confirmed, roles, errors=binder),
                 color=COLORS.get(action['action'], 'primary'))
     return ask
+
+
+def _shown(choices, value) -> str:
+    return str(choices.get(value, value)) if isinstance(choices, dict) else str(value)

@@ -52,6 +52,7 @@ class DataField:
     label: str
     choices: tuple[str, ...] = ()
     required: bool = True
+    choice_labels: tuple[str, ...] = ()     # what each choice is shown as (A → A类); default the value
 
     def check(self, value: Any) -> str | None:
         value = value.strip() if isinstance(value, str) else value
@@ -383,7 +384,8 @@ def action_choices(entity_name: str, s: Session, actor: Actor, item, *, exclude:
                    ) -> list[dict]:
     """The actions a review box offers this actor now, as plain data for the page."""
     return [{'action': t.action, 'label': t.label, 'needs_opinion': t.needs_opinion, 'opinion_label': t.opinion_label,
-             'fields': [{'name': f.name, 'label': f.label, 'choices': list(f.choices)} for f in t.fields]}
+             'fields': [{'name': f.name, 'label': f.label,
+                         'choices': dict(zip(f.choices, f.choice_labels or f.choices, strict=True))} for f in t.fields]}
             for t in available(entity_name, s, actor, item) if t.action not in exclude]
 
 

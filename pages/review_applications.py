@@ -71,7 +71,8 @@ def register() -> None:
         with frame.content('高层次人才认定审核 · ' + ('审核' if reviewing else '详情')):
             application_detail(d)
             if d['actions']:
-                review_box(f'{d["name"]}（{d["number"]}）', d['actions'], _decider(d), roles=ROLES)
+                review_box(f'{d["name"]}（{d["number"]}）', d['actions'], _decider(d), roles=ROLES,
+                           defaults={'granted_level': d['values'].get('level')})
             heading('审核记录', 2).classes('mt-6 mb-2')
             timeline(d['history'])
             ui.button('返回列表', icon='arrow_back', on_click=frame.go_to(PATH)).props('flat color=primary').classes('mt-4')
@@ -161,7 +162,7 @@ def _export_tools(queue: Queue) -> None:
 
     with ui.row().classes('w-full items-center gap-3'):
         ui.button('导出Excel', icon='download', on_click=guarded(export, review.EXPORT_ROLES, active_only=True)) \
-            .props('outline color=green-9')
+            .props('outline no-caps color=green-9')
         ui.label(f'导出当前筛选条件下的全部记录（最多 {review.EXPORT_MAX:,} 条）').classes('text-grey-9 text-sm')
 
 

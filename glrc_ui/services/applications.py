@@ -141,7 +141,8 @@ def _submit_guard(s: Session, app: Application) -> str | None:
     return _applicant_ready(s, app)
 
 
-LEVEL_FIELD = DataField('granted_level', '认定层次', choices=LEVELS)
+LEVEL_FIELD = DataField('granted_level', '认定层次', choices=LEVELS,
+                        choice_labels=tuple(catalogue.LEVEL_LABELS[level] for level in LEVELS))
 STAGES = (
     Stage('pending_unit', '待单位审核', 'unit', 'own_unit', next_step='申报已提交，正在等待所在单位审核'),
     Stage('pending_org', '待主管部门/城区审核', 'reviewer', 'org',

@@ -510,7 +510,8 @@ def test_the_three_stage_approval(world):
     act(world['reviewer'], d['id'], 'approve', '情况属实')
     assert state(d['id']) == 'pending_center'
     [center_approve] = [a for a in rev.detail_for_review(world['center'], d['id'])['actions'] if a['action'] == 'approve']
-    assert center_approve['fields'] == [{'name': 'granted_level', 'label': '认定层次', 'choices': list('ABCDE')}]
+    assert center_approve['fields'] == [{'name': 'granted_level', 'label': '认定层次',
+                                         'choices': {level: f'{level}类' for level in 'ABCDE'}}]
     act(world['center'], d['id'], 'approve', '予以认定', granted_level='D')
     app = f.application_get(d['id'])
     assert (app.state, app.granted_level, app.certificate_no) == ('approved', 'D', 'GLRC-2026-D-000001')
