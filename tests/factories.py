@@ -576,3 +576,99 @@ def application_get(app_id: int):
     from db.models import Application
     with session_scope() as s:
         return s.get(Application, app_id)
+
+
+# ---- recognition applications driven to a state; reading an Excel export (tests/unit/test_application_*) ----
+# (who acts, action) from pending_unit to each state; 'returned' is returned by the org (its reviewers
+# keep seeing it: reached_org), 'rejected' is rejected by the unit (it never reached the org)
+APPLICATION_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
+    'pending_unit': (),
+    'pending_org': (('unit', 'approve'),),
+    'pending_center': (('unit', 'approve'), ('reviewer', 'approve')),
+    'approved': (('unit', 'approve'), ('reviewer', 'approve'), ('center', 'approve')),
+    'returned': (('unit', 'approve'), ('reviewer', 'return_')),
+    'rejected': (('unit', 'reject'),),
+}
+
+
+def application_in(world: dict, state: str, level: str = 'D', *, granted: str | None = None) -> int:
+    """An application of world['person'] (application_world) brought to `state` through the services:
+    'draft' is complete (with its files) but not submitted. Returns its id."""
+    from glrc_ui.services import application_review
+    if state == 'draft':
+        return application_complete(world['person'], level)['id']
+    app_id = application_submitted(world['person'], level)['id']
+    for who, action in APPLICATION_STEPS[state]:
+        opinion = None if action == 'approve' else f'{who}：请补充材料'
+        data = {'granted_level': granted or level} if who == 'center' else None
+        application_review.review(world[who], app_id, action, application_get(app_id).version, opinion, data)
+    assert application_get(app_id).state == state
+    return app_id
+
+
+def application_file_ids(app_id: int) -> list[int]:
+    """The ids of an application's evidence files (not deleted)."""
+    from sqlmodel import col
+
+    from db.models import StoredFile
+    with session_scope() as s:
+        return list(s.exec(select(StoredFile.id).where(StoredFile.entity == 'application', StoredFile.entity_id == app_id,
+                                                       col(StoredFile.deleted_at).is_(None))
+                           .order_by(StoredFile.id)).all())
+
+
+XLSX_NS = {'x': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}
+
+
+def xlsx_sheet(path) -> dict:
+    """The first worksheet of an .xlsx read with zipfile alone: {'xml': the sheet's XML text,
+    'rows': [[cell text, …], …], 'types': [[cell t attribute, …], …]} (shared and inline strings
+    resolved; a row is as long as its last cell)."""
+    import re
+    import zipfile
+    from xml.etree import ElementTree
+
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        shared: list[str] = []
+        if 'xl/sharedStrings.xml' in names:
+            root = ElementTree.fromstring(z.read('xl/sharedStrings.xml'))
+            shared = [''.join(t.text or '' for t in si.iter(f'{{{XLSX_NS["x"]}}}t')) for si in root.findall('x:si', XLSX_NS)]
+        xml = z.read('xl/worksheets/sheet1.xml').decode('utf-8')
+    rows, types = [], []
+    for row in ElementTree.fromstring(xml).find('x:sheetData', XLSX_NS).findall('x:row', XLSX_NS):
+        values: list[str] = []
+        kinds: list[str | None] = []
+        for cell in row.findall('x:c', XLSX_NS):
+            letters = re.match(r'[A-Z]+', cell.get('r')).group()
+            index = 0
+            for ch in letters:
+                index = index * 26 + ord(ch) - 64
+            while len(values) < index - 1:
+                values.append('')
+                kinds.append(None)
+            kind = cell.get('t')
+            if kind == 's':
+                text_value = shared[int(cell.find('x:v', XLSX_NS).text)]
+            elif kind == 'inlineStr':
+                text_value = ''.join(t.text or '' for t in cell.iter(f'{{{XLSX_NS["x"]}}}t'))
+            else:
+                v = cell.find('x:v', XLSX_NS)
+                text_value = v.text if v is not None and v.text else ''
+            values.append(text_value)
+            kinds.append(kind)
+        rows.append(values)
+        types.append(kinds)
+    return {'xml': xml, 'rows': rows, 'types': types}
+
+
+def export_sheet(actor, **filters) -> dict:
+    """导出Excel as `actor` (application_review.export + take_export): xlsx_sheet of the file, plus
+    'rows_reported' (what export said) and 'path'."""
+    from glrc_ui.services import application_review
+    made = application_review.export(actor, **filters)
+    taken = application_review.take_export(actor, made['token'])
+    assert taken is not None, 'the export was not handed to its creator'
+    path, name = taken
+    assert name.endswith('.xlsx')
+    return xlsx_sheet(path) | {'rows_reported': made['rows'], 'path': path}

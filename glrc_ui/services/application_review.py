@@ -148,8 +148,21 @@ def review(actor: Actor, app_id: int, action: str, expected_version: int, opinio
     if action not in ('approve', 'return_', 'reject'):
         raise WorkflowError('不支持的审核操作')
     with session_scope() as s:
+        app = s.get(Application, app_id)
+        if app is not None and app.version != expected_version and not can_view(s, actor, app) and _related(s, actor, app):
+            raise workflow.ConflictError()   # e.g. withdrawn by the applicant since the page was opened
         _visible(s, actor, app_id)
         return workflow.fire(s, 'application', app_id, action, actor, expected_version, opinion, data)
+
+
+def _related(s: Session, actor: Actor, app: Application) -> bool:
+    """The actor reviews this application's unit or org (whatever its state now): a stale page of its
+    own, not someone probing ids."""
+    if actor.role == 'unit':
+        return actor.status == 'active' and unit_of_actor(s, actor) == app.unit_id
+    if actor.role == 'reviewer':
+        return actor.org_id is not None and actor.org_id == app.org_id
+    return actor.role == 'center'
 
 
 def review_many(actor: Actor, items: list[tuple[int, int]]) -> dict:
@@ -283,7 +296,7 @@ def export(actor: Actor, status: str = 'all', keyword: str = '', date_from: date
         raise PermissionDenied('无权导出')
     import xlsxwriter
     full = entitled_to_full(actor)
-    filters = {'status': status, 'keyword': (keyword or '')[:50], 'date_from': str(date_from or ''),
+    filters = {'status': status, 'keyword': _masked_keyword(keyword), 'date_from': str(date_from or ''),
                'date_to': str(date_to or ''), 'level': level or ''}
     with read_scope() as s:
         query = _query(s, actor, status, keyword, date_from, date_to, level)
@@ -342,6 +355,16 @@ def export(actor: Actor, status: str = 'all', keyword: str = '', date_from: date
     audit.record_now('export', actor=actor, obj='applications',
                      detail=json.dumps(filters | {'rows': row_no, 'masked': not full}, ensure_ascii=False))
     return {'token': token, 'rows': row_no, 'name': name}
+
+
+def _masked_keyword(keyword: str | None) -> str:
+    """The keyword as the audit log may keep it: a 身份证号 or phone masked (SECURITY L2)."""
+    keyword = (keyword or '').strip()[:50]
+    if validators.id_number_error(keyword.upper()) is None:
+        return person_fields.mask_id(keyword)
+    if validators.phone_error(keyword) is None:
+        return person_fields.mask_phone(keyword)
+    return keyword
 
 
 def _export_dir() -> Path:
