@@ -309,9 +309,9 @@ class ApplicationForm:
             return
         new = self.detail['id'] is None
         ui.notify('保存成功' + ('，请在「附件」上传佐证材料后提交' if new else ''), type='positive')
-        self.render(d)
-        if new:
+        if new:   # before render: it deletes the clicked button (and the slot this event runs in)
             ui.run_javascript(f"history.replaceState(null, '', '{PATH}/{int(d['id'])}')")
+        self.render(d)
 
 
 # ---- 附件 -------------------------------------------------------------------------------------------
