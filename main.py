@@ -19,6 +19,7 @@ def serve() -> None:
     files.use_private_tempdir()
     files.sweep_orphans(in_flight=timedelta(0))  # nothing is in flight before the server starts
     app.on_startup(lambda: background_tasks.create(_sweep_regularly(), name='upload-sweeper'))
+    app.on_startup(lambda: _worker_threads(settings.worker_threads))
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
         storage.Storage.path = (settings.data_dir / 'nicegui').resolve()
         app.storage = storage.Storage()
@@ -43,6 +44,17 @@ def serve() -> None:
            favicon='🏛', session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies},
            gzip_middleware_factory=http.gzip_except_files, endpoint_documentation='none', reconnect_timeout=10,
            server_header=False)  # passed on to uvicorn: no `server: uvicorn` banner
+
+
+def _worker_threads(count: int) -> None:
+    """NiceGUI's run.io_bound pool, sized for a peak: its default (CPU count + 4 threads) let a queue of
+    password checks hold every thread while pages waited for theirs. Hashing has its own, smaller limit
+    (security.HASHING), so the other threads keep serving page data meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nicegui import run
+    old, run.thread_pool = run.thread_pool, ThreadPoolExecutor(max_workers=count, thread_name_prefix='glrc-io')
+    old.shutdown(wait=False)
 
 
 async def _sweep_regularly() -> None:

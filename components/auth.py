@@ -20,6 +20,9 @@ from glrc_ui.services import audit
 
 log = logging.getLogger('glrc')
 SESSION_GONE = '登录已失效，请重新登录'
+# How long a page may take to build before NiceGUI gives up on it. Its default (3 s) turned a busy
+# minute (a login peak) into error pages; the data arrives later then, but it arrives.
+PAGE_TIMEOUT = 30.0
 
 
 def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: str = '',
@@ -56,7 +59,7 @@ def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: st
         page.__name__ = build.__name__
         page.__signature__ = _without_actor(build)  # type: ignore[attr-defined]
         full_title = f'{title} - 桂林市人才服务信息化管理系统' if title else '桂林市人才服务信息化管理系统'
-        return ui.page(path, title=full_title)(page)
+        return ui.page(path, title=full_title, response_timeout=PAGE_TIMEOUT)(page)
     return decorator
 
 

@@ -43,11 +43,13 @@ def init_engine(url: str) -> Engine:
         _engine.dispose()
     if url.startswith('sqlite'):
         _create_private_sqlite_file(url)
-        engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 10})
+        # as many connections as worker threads may want at a peak (GLRC_WORKER_THREADS, 40)
+        engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 10},
+                               pool_size=20, max_overflow=30)
         event.listen(engine, 'connect', _sqlite_on_connect)
         event.listen(engine, 'begin', _sqlite_on_begin)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30)
     _engine, _url = engine, url
     _read_engine = engine.execution_options(glrc_read=True)
     return engine

@@ -20,6 +20,7 @@ class Settings:
     secure_cookies: bool
     sms_backend: str
     min_free_mb: int = 200
+    worker_threads: int = 40     # NiceGUI's run.io_bound pool (main._worker_threads)
 
     @property
     def upload_dir(self) -> Path:
@@ -72,6 +73,7 @@ def load(*, create: bool = True) -> Settings:
         secure_cookies=os.environ.get('GLRC_SECURE_COOKIES', '').lower() in {'1', 'true', 'yes'},
         sms_backend=os.environ.get('GLRC_SMS_BACKEND', 'outbox'),
         min_free_mb=_int('GLRC_MIN_FREE_MB', 200),
+        worker_threads=max(4, _int('GLRC_WORKER_THREADS', 40)),
     )
     if create:
         make_data_dir(data_dir)

@@ -1,6 +1,7 @@
 """Password policy and hashing, login with lockout and throttling, server-side sessions."""
 import hashlib
 import logging
+import os
 import secrets
 import threading
 import types
@@ -20,7 +21,14 @@ from glrc_ui.actor import Actor
 from glrc_ui.errors import NotFound, PermissionDenied, is_storage_failure
 from glrc_ui.services import audit
 
-PWD = CryptContext(schemes=['argon2'], argon2__type='ID')
+# argon2id at OWASP's minimum (m=19 MiB, t=2, p=1): ~25 ms of one core, where the library default
+# (64 MiB, t=3, p=4) cost 0.17–0.3 s and a 2-core server could not take a deadline-day login peak.
+# Hashes made with other parameters are replaced at the next good login (verify_and_update).
+PWD = CryptContext(schemes=['argon2'], argon2__type='ID', argon2__memory_cost=19456, argon2__rounds=2,
+                   argon2__parallelism=1)
+# At most one hash per core at a time: more would only slow each other down and starve the pages;
+# the other worker threads (page data, saves) go on meanwhile.
+HASHING = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 MAX_FAILURES = 5
 LOCK_MINUTES = 30
 IP_WINDOW = timedelta(minutes=10)
@@ -39,12 +47,14 @@ class LoginError(Exception):
 
 
 def hash_password(password: str) -> str:
-    return PWD.hash(password)
+    with HASHING:
+        return PWD.hash(password)
 
 
 def verify_password(password: str, password_hash: str) -> bool:
     try:
-        return PWD.verify(password, password_hash)
+        with HASHING:
+            return PWD.verify(password, password_hash)
     except (ValueError, TypeError):
         return False
 
@@ -52,7 +62,8 @@ def verify_password(password: str, password_hash: str) -> bool:
 def verify_and_update(password: str, password_hash: str) -> tuple[bool, str | None]:
     """(password right?, new hash when the stored one was made with other parameters than PWD's now)."""
     try:
-        return PWD.verify_and_update(password, password_hash)
+        with HASHING:
+            return PWD.verify_and_update(password, password_hash)
     except (ValueError, TypeError):
         return False, None
 

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
 
 from components import forms, session
-from components.auth import report_failure
+from components.auth import PAGE_TIMEOUT, report_failure
 from components.dialogs import heading
 from components.frame import SYSTEM_NAME, add_style
 from components.menu import registered_paths
@@ -32,7 +32,7 @@ NOTICES = {
 
 
 def register() -> None:
-    @ui.page('/login', title=f'登录 - {SYSTEM_NAME}')
+    @ui.page('/login', title=f'登录 - {SYSTEM_NAME}', response_timeout=PAGE_TIMEOUT)
     def login_page(next: str = '/', msg: str = ''):
         target = session.safe_next(next)
         add_style()

@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import run, ui
 
 from components import forms
-from components.auth import report_failure
+from components.auth import PAGE_TIMEOUT, report_failure
 from components.dialogs import heading
 from components.frame import SYSTEM_NAME, add_style
 from components.menu import registered_paths
@@ -21,7 +21,7 @@ PASSWORD_LABELS = ('密码', '确认密码')
 def register() -> None:
     registered_paths.update({'/register/unit', '/register/person'})
 
-    @ui.page('/register/unit', title=f'单位注册 - {SYSTEM_NAME}')
+    @ui.page('/register/unit', title=f'单位注册 - {SYSTEM_NAME}', response_timeout=PAGE_TIMEOUT)
     def register_unit():
         def form(fields: dict, errors: forms.ErrorBinder) -> Callable[[], Awaitable[None]]:
             for label in UNIT_FIELDS:
@@ -38,7 +38,7 @@ def register() -> None:
         registration_page('单位注册', '注册后请登录完善单位信息并上传营业执照，提交审核；经城区/主管部门和市人才服务中心'
                           '审核通过后即可使用。', '请使用登录账号和密码登录，完善单位信息后提交审核。', form)
 
-    @ui.page('/register/person', title=f'个人注册 - {SYSTEM_NAME}')
+    @ui.page('/register/person', title=f'个人注册 - {SYSTEM_NAME}', response_timeout=PAGE_TIMEOUT)
     def register_person():
         registration_page('个人注册', '请使用本人手机号注册，并选择您的工作单位（须为已通过审核的单位）。注册后请登录完善'
                           '个人信息，提交所在单位审核。', '请使用手机号和密码（或短信验证码）登录，完善个人信息后提交所在单位审核。',
