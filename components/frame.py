@@ -2,7 +2,7 @@
 from collections.abc import Callable
 from contextlib import contextmanager
 
-from nicegui import context, run, ui
+from nicegui import app, context, run, ui
 from nicegui.client import Client
 
 from components import session
@@ -60,6 +60,12 @@ h1.glrc-title { font-size: 20px; }
 .glrc-auth-card.wide { max-width: 560px; padding: 24px 28px; }
 .glrc-locked .q-field__control { background: #f5f6f8; }
 .glrc-resizable textarea { resize: vertical; min-height: 8em; }
+/* a chosen long option (认定依据) wraps instead of being cut off */
+.glrc-wrap-select .q-field__native, .glrc-wrap-select .q-field__native > span { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+.glrc-wrap-select .q-field__control, .glrc-wrap-select .q-field__native { height: auto !important; min-height: 40px; }
+.glrc-status-toggle { flex-wrap: wrap; }
+.glrc-status-toggle .q-btn { flex: 0 0 auto; }
 @media (max-width: 1023px) {
   .glrc-table th.glrc-sticky-left, .glrc-table td.glrc-sticky-left { position: sticky; left: 0; z-index: 1; background: #fff; }
   .glrc-table th.glrc-sticky-left { background: #f7f8fa; }
@@ -68,6 +74,7 @@ h1.glrc-title { font-size: 20px; }
   .glrc-table th.glrc-sticky-right { background: #f7f8fa; }
   .glrc-table td, .glrc-table th { white-space: nowrap; }
   .glrc-table td.glrc-name { white-space: normal; min-width: 7em; max-width: 9em; }
+  .glrc-table th.glrc-name { min-width: 7em; }
   .glrc-table td.glrc-sticky-right { padding: 4px 6px; }
   .glrc-actions { flex-direction: column; gap: 2px; align-items: center; }
 }
@@ -150,10 +157,21 @@ async def header_and_menu(actor: Actor, current_path: str) -> Header:
                     if path == current_path:
                         item.classes('active').props('aria-current=page')
     toggle.on_click(lambda: drawer.run_method('toggle'))
+    if flashed := app.storage.user.pop(FLASH_KEY, None):   # said by the page we came from (flash)
+        ui.notify(flashed[0], type=flashed[1])
     header = Header(badge, drawer, bell)
     header.set_unread(info['unread'])
     context.client.glrc_header = header
     return header
+
+
+FLASH_KEY = 'glrc_flash'
+
+
+def flash(message: str, kind: str = 'positive') -> None:
+    """A notice for the next page this browser opens (e.g. 「操作完成：已通过」 before going back to
+    the queue): a notice on the page being left would vanish with it."""
+    app.storage.user[FLASH_KEY] = [message, kind]
 
 
 def set_unread(count: int) -> None:

@@ -21,8 +21,9 @@ def state_panel(title: str, d: dict, *, editable_states: tuple[str, ...], button
             ui.button(button, on_click=frame.go_to(path)).props('unelevated color=red-9').classes('mt-3')
 
 
-def pending_panel(title: str, caption: str, summary: dict, path: str) -> None:
-    """summary: {'count', 'oldest'} from the service's pending_summary."""
+def pending_panel(title: str, caption: str, summary: dict, path: str, button: str = '去审核') -> None:
+    """summary: {'count', 'oldest'} from the service's pending_summary. button: its name, distinct
+    when a 首页 has several such panels."""
     with frame.section(title):
         with ui.row().classes('items-center gap-6'):
             with ui.column().classes('gap-0'):
@@ -30,4 +31,4 @@ def pending_panel(title: str, caption: str, summary: dict, path: str) -> None:
                 ui.label(str(summary['count'])).classes('text-3xl font-bold text-red-9')
             if summary['count']:
                 ui.label(f'最早提交：{summary["oldest"]}').classes('text-grey-9')
-            ui.button('去审核', on_click=frame.go_to(path)).props('unelevated color=red-9')
+            ui.button(button, on_click=frame.go_to(path)).props('unelevated color=red-9')

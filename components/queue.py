@@ -54,7 +54,8 @@ class Queue:
         self._filters_of_cursor: tuple | None = None
         with ui.row().classes('w-full items-start gap-3').props('role=search aria-label="筛选"'):
             self.status = ui.toggle(statuses, value=next(iter(statuses))) \
-                .props('unelevated toggle-color=red-9 color=white text-color=grey-10 no-caps aria-label="审核状态"')
+                .props('unelevated toggle-color=red-9 color=white text-color=grey-10 no-caps aria-label="审核状态"') \
+                .classes('glrc-status-toggle')
             self.keyword = forms.text('关键字', placeholder=keyword_hint).classes('w-full sm:w-64', remove='w-full')
             self.selects = {name: forms.dropdown(label, {'': '全部'} | choices, '').classes('w-full sm:w-36', remove='w-full')
                             for name, (label, choices) in (selects or {}).items()}

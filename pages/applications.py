@@ -207,7 +207,7 @@ def example_note(options_or_detail: dict) -> None:
     """The seeded catalogue is an example: said wherever its clauses are shown."""
     if options_or_detail.get('is_example') or options_or_detail.get('catalogue_example'):
         with ui.row().classes('w-full items-center gap-2 p-2 rounded bg-amber-1').props('role=note'):
-            ui.badge(EXAMPLE_BADGE, color='orange-10').classes('text-sm')
+            ui.badge(EXAMPLE_BADGE, color='deep-orange-10').classes('text-sm')
             ui.label(catalogue.EXAMPLE_NOTE).classes('text-grey-10 text-sm flex-1 min-w-0')
 
 
@@ -256,6 +256,7 @@ class ApplicationForm:
                                    fallback=self.message,
                                    options={'level': self.options['levels'],
                                             'clause_id': self._clauses(level, values.get('clause_id'))})
+            self.form.fields['clause_id'].classes('glrc-wrap-select')
             self.materials = ui.label('').classes('text-grey-9 text-sm')
             self._show_materials(values.get('clause_id'))
             self.form.fields['level'].on_value_change(self._level_changed)

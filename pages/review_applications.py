@@ -144,7 +144,7 @@ def _result_opener():
 def _decider(d: dict):
     async def decide(actor: Actor, action: str, opinion: str | None, data: dict) -> None:
         await run.io_bound(review.review, actor, d['id'], action, d['version'], opinion, data)
-        ui.notify('操作完成：' + DONE.get(action, '已处理'), type='positive')
+        frame.flash('操作完成：' + DONE.get(action, '已处理'))
         ui.navigate.to(PATH)
     return decide
 
@@ -241,9 +241,9 @@ def changes_box(c: dict) -> None:
             ui.label(f'{item["label"]}：{item["old"] or "（空）"} → {item["new"] or "（空）"}') \
                 .classes('text-grey-10 whitespace-pre-wrap break-words')
         for name in c['added']:
-            ui.label(f'新增附件：{name}').classes('text-green-9 break-all')
+            ui.label(f'新增附件：{name}').classes('text-green-10 break-all')
         for name in c['removed']:
-            ui.label(f'删除附件：{name}').classes('text-red-9 break-all')
+            ui.label(f'删除附件：{name}').classes('text-red-10 break-all')
 
 
 def result_view(d: dict) -> None:
@@ -270,4 +270,5 @@ def result_view(d: dict) -> None:
 async def home_panel(actor: Actor) -> None:
     if actor.role == 'unit' and actor.status != 'active':
         return
-    home_panels.pending_panel('待审核的人才认定申报', '待本级审核的申报', await run.io_bound(review.pending_summary, actor), PATH)
+    home_panels.pending_panel('待审核的人才认定申报', '待本级审核的申报', await run.io_bound(review.pending_summary, actor), PATH,
+                              button='去审核申报')

@@ -80,6 +80,6 @@ def unit_detail(d: dict) -> None:
 def _decider(d: dict):
     async def decide(actor: Actor, action: str, opinion: str | None, data: dict) -> None:
         await run.io_bound(unit_review.review, actor, d['id'], action, d['version'], opinion, data)
-        ui.notify('操作完成：' + DONE.get(action, '已处理'), type='positive')
+        frame.flash('操作完成：' + DONE.get(action, '已处理'))
         ui.navigate.to(PATH)
     return decide

@@ -87,7 +87,7 @@ def _opener():
 def _decider(d: dict):
     async def decide(actor: Actor, action: str, opinion: str | None, data: dict) -> None:
         await run.io_bound(persons.review, actor, d['id'], action, d['version'], opinion)
-        ui.notify('操作完成：' + DONE.get(action, '已处理'), type='positive')
+        frame.flash('操作完成：' + DONE.get(action, '已处理'))
         ui.navigate.to(PATH)
     return decide
 

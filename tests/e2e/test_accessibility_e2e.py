@@ -5,8 +5,9 @@ A/AA rule with impact critical or serious; the failure lists rule, impact, help 
 elements (selector + HTML). Every page's full result goes to test-artifacts/axe/<role>-<page>.json,
 with the lower-impact and best-practice findings too (those never fail the test).
 
-The demo data (`seed-demo`) gives staff of every kind, units and persons in every state; one more
-person is added.
+The demo data (`seed-demo`) gives staff of every kind, units, persons and recognition applications
+in every state; one more person is added, and two drafts (one complete, one with only its 申报层次)
+of a demo person, for the 附件 page and both answers of 「提交」 (the confirmation and what is missing).
 Each role logs in once per module and its pages share that browser context.
 How axe-core is installed and injected: tests/e2e/axe_helpers.py."""
 import re
@@ -18,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from glrc_ui.demo import DEMO_PASSWORD, credit_code
 from tests.e2e import axe_helpers, helpers
+from tests.e2e.application_helpers import file_as
 from tests.e2e.axe_helpers import blocking, describe
 
 pytestmark = pytest.mark.ui_only   # the same markup on either database: SQLite pass only (scripts/test.sh)
@@ -31,6 +33,15 @@ ACTIVE_UNIT = 9            # unit_gaoxin, 秀峰区, 审核通过: a detail page
 REGISTERED_PERSON = '13977300001'   # 黄立新, 未提交: 个人信息维护 editable
 PENDING_PERSON = '13977300002'      # 韦秀梅, 待单位审核: unit_gaoxin's review page
 ACTIVE_PERSON = '13977300004'       # 覃丽华, 审核通过: identity locked, with the note
+# Recognition applications of the demo (glrc_ui/demo.py APPLICATIONS), as {app<phone><申报层次>} in paths.
+APPROVED_APP = 'app13977300004D'      # 覃丽华, 认定通过 (unit_gaoxin, 秀峰区): 审核结果 with 证书编号
+PENDING_UNIT_APP = 'app13977300004C'  # 覃丽华, 待单位审核: unit_gaoxin reviews it
+PENDING_ORG_APP = 'app13977300005D'   # 陆建国 (unit_jiaoyan), 待主管部门/城区审核: jiaoyu_review reviews it
+RETURNED_APP = 'app13977300005E'      # 陆建国, 退回修改 by 市教育局: a 详情 page for jiaoyu_review
+PENDING_CENTER_APP = 'app13977300008D'   # 周文斌 (unit_gaoxin), 待市人才服务中心审核: 认定层次 in the box
+RESUBMITTED_APP = 'app13977300009D'   # 唐雪梅, returned and resubmitted: 退回后修改情况 on its page
+APPLICANT = '13977300010'             # 罗志明, E 认定通过; the site adds a complete D draft and a bare C draft
+DRAFT_APP, BARE_APP, APPLICANT_RESULT = f'app{APPLICANT}D', f'app{APPLICANT}C', f'app{APPLICANT}E'
 
 
 # ---------------------------------------------------------------- what each role visits
@@ -46,11 +57,12 @@ class Site:
     server: helpers.Server
     unit_ids: dict[int, int]   # demo unit number -> Unit.id
     person_ids: dict[str, int]   # demo person phone -> Person.id
+    app_ids: dict[str, int]      # 'app<phone><申报层次>' -> Application.id
 
     def url(self, path: str) -> str:
-        """path with {unit<n>} and {person<phone>} filled in."""
+        """path with {unit<n>}, {person<phone>} and {app<phone><层次>} filled in."""
         ids = {f'unit{n}': i for n, i in self.unit_ids.items()} | {f'person{p}': i for p, i in self.person_ids.items()}
-        return self.server.url(path.format(**ids))
+        return self.server.url(path.format(**ids, **self.app_ids))
 
 
 def goto(path: str, ready: Callable[[Page], None] | None = None) -> Callable[[Page, Site], None]:
@@ -167,10 +179,98 @@ def new_person_dialog(page: Page, site: Site) -> None:
 
 
 def close_dialog(page: Page) -> None:
+    """取消 (a confirmation) or 关闭 (what 提交 still misses): nothing is confirmed."""
     dialog = page.get_by_role('dialog')
     if dialog.count():
-        dialog.get_by_role('button', name='取消', exact=True).click()
+        dialog.get_by_role('button', name=re.compile('^(取消|关闭)$')).click()
         expect(dialog).to_have_count(0)
+
+
+def app_queue(status: str, *, rows: bool = True) -> Callable[[Page, Site], None]:
+    """/review/applications with its toggle on status (待审核 / 全部) and, with rows, a row shown."""
+    def open_(page: Page, site: Site) -> None:
+        goto('/review/applications')(page, site)
+        toggle = page.get_by_role('button', name=status, exact=True)
+        if toggle.get_attribute('aria-pressed') != 'true':
+            toggle.click()
+            pointer_off(page)
+        expect(toggle).to_have_attribute('aria-pressed', 'true')
+        if rows:
+            expect(page.locator('.glrc-table tbody tr .glrc-actions').first).to_be_visible()
+    return open_
+
+
+def app_query(page: Page, site: Site) -> None:
+    """人才认定情况查询: every role's applications, the first row shown."""
+    goto('/query/applications')(page, site)
+    expect(page.locator('.glrc-table tbody tr .glrc-actions').first).to_be_visible()
+
+
+def app_review(app: str, *, button: str | None = '通过') -> Callable[[Page, Site], None]:
+    """The review page of an application (审核 with its box, or 详情 without: button None)."""
+    def open_(page: Page, site: Site) -> None:
+        goto(f'/review/applications/{{{app}}}')(page, site)
+        expect(page.get_by_role('heading', name=re.compile('^高层次人才认定审核 · '), level=1)).to_be_visible()
+        expect(page.get_by_role('heading', name='审核记录', level=2)).to_be_visible()
+        if button:
+            expect(page.get_by_role('button', name=button, exact=True)).to_be_visible()
+    return open_
+
+
+def app_review_dialog(app: str) -> Callable[[Page, Site], None]:
+    """That review page with 通过's confirmation open (closed with 取消 after axe)."""
+    def open_(page: Page, site: Site) -> None:
+        app_review(app)(page, site)
+        page.get_by_role('button', name='通过', exact=True).click()
+        pointer_off(page)
+        dialog = page.get_by_role('alertdialog', name='确认通过')
+        expect(dialog.get_by_role('button', name='取消', exact=True)).to_be_visible()
+        expect(dialog.get_by_role('button', name='确定', exact=True)).to_be_visible()
+    return open_
+
+
+def app_result(app: str) -> Callable[[Page, Site], None]:
+    def open_(page: Page, site: Site) -> None:
+        goto(f'/applications/{{{app}}}/result')(page, site)
+        expect(page.get_by_role('heading', name='审核过程', level=2)).to_be_visible()
+    return open_
+
+
+def my_applications(page: Page, site: Site) -> None:
+    goto('/person/applications')(page, site)
+    expect(page.locator('.glrc-table tbody tr .glrc-actions').first).to_be_visible()
+
+
+def app_form(path: str) -> Callable[[Page, Site], None]:
+    """新增 / 编辑 / 查看: the person's information and the application's fields."""
+    def open_(page: Page, site: Site) -> None:
+        goto(path)(page, site)
+        expect(page.get_by_role('heading', name='申报人信息', level=2)).to_be_visible()
+        expect(page.get_by_label('申报层次', exact=True).first).to_be_visible()
+    return open_
+
+
+def app_files(app: str, *, offline: bool = False) -> Callable[[Page, Site], None]:
+    """附件 of an application; offline: 其他材料's 「线下提交纸质材料」 ticked (its explanation shows; not saved)."""
+    def open_(page: Page, site: Site) -> None:
+        goto(f'/person/applications/{{{app}}}/files')(page, site)
+        expect(page.get_by_role('heading', name='身份证', level=3)).to_be_visible()
+        if offline:
+            page.get_by_role('checkbox', name='其他材料：线下提交纸质材料').click()
+            pointer_off(page)
+            expect(page.get_by_label('其他材料线下提交说明', exact=True)).to_be_visible()
+    return open_
+
+
+def app_submit(app: str, dialog_name: str) -> Callable[[Page, Site], None]:
+    """附件 → 提交: the confirmation (a complete draft) or the list of what is missing (closed after axe)."""
+    def open_(page: Page, site: Site) -> None:
+        app_files(app)(page, site)
+        page.get_by_role('button', name='提交', exact=True).click()
+        pointer_off(page)
+        dialog = page.get_by_role('alertdialog' if dialog_name == '确认提交' else 'dialog', name=dialog_name)
+        expect(dialog.get_by_role('button', name=re.compile('^(取消|关闭)$'))).to_be_visible()
+    return open_
 
 
 ANONYMOUS = [
@@ -188,8 +288,26 @@ UNIT_PAGES = [*OWN_PAGES, Visit('unit-info', goto('/unit/info')), Visit('denied'
 ACTIVE_UNIT_PAGES = [*UNIT_PAGES, Visit('unit-persons', unit_persons('待审核')),
                      Visit('unit-persons-all', unit_persons('全部')), Visit('unit-person-review', person_review),
                      Visit('unit-person-review-confirm', person_review_dialog),
-                     Visit('unit-person-new', new_person_dialog)]
+                     Visit('unit-person-new', new_person_dialog),
+                     Visit('app-queue', app_queue('待审核')), Visit('app-queue-all', app_queue('全部')),
+                     Visit('app-review', app_review(PENDING_UNIT_APP)),
+                     Visit('app-review-confirm', app_review_dialog(PENDING_UNIT_APP)),
+                     Visit('app-detail', app_review(APPROVED_APP, button=None)),
+                     Visit('app-query', app_query), Visit('app-result', app_result(APPROVED_APP))]
 PERSON_PAGES = [*OWN_PAGES, Visit('person-info', goto('/person/info')), Visit('denied', goto('/review/units', denied))]
+# an active person with applications in several states
+ACTIVE_PERSON_PAGES = [*PERSON_PAGES, Visit('my-apps', my_applications),
+                       Visit('app-new', app_form('/person/applications/new')),
+                       Visit('app-view', app_form(f'/person/applications/{{{PENDING_UNIT_APP}}}')),
+                       Visit('app-files-frozen', app_files(PENDING_UNIT_APP)),
+                       Visit('app-result', app_result(APPROVED_APP)), Visit('app-query', app_query)]
+APPLICANT_PAGES = [Visit('my-apps', my_applications),
+                   Visit('app-edit', app_form(f'/person/applications/{{{DRAFT_APP}}}')),
+                   Visit('app-files', app_files(DRAFT_APP)),
+                   Visit('app-files-offline', app_files(DRAFT_APP, offline=True)),
+                   Visit('app-submit-confirm', app_submit(DRAFT_APP, '确认提交')),
+                   Visit('app-submit-missing', app_submit(BARE_APP, '尚不能提交')),
+                   Visit('app-result', app_result(APPLICANT_RESULT))]
 
 
 def staff_pages(pending: int) -> list[Visit]:
@@ -202,6 +320,15 @@ def staff_pages(pending: int) -> list[Visit]:
             Visit('denied', goto('/unit/info', denied))]
 
 
+def staff_app_pages(pending: str | None, detail: str) -> list[Visit]:
+    """高层次人才认定审核 and 人才认定情况查询 for a reviewer or the center: the queue, an application
+    waiting at this stage (its review page and 通过's confirmation), one seen in 详情, the query."""
+    waiting = [Visit('app-queue', app_queue('待审核')), Visit('app-review', app_review(pending)),
+               Visit('app-review-confirm', app_review_dialog(pending))] if pending else []
+    return [*waiting, Visit('app-queue-all', app_queue('全部')), Visit('app-detail', app_review(detail, button=None)),
+            Visit('app-query', app_query), Visit('app-result', app_result(detail))]
+
+
 # role -> (login: None for anonymous, else (login tab, account)), pages
 ROLES: dict[str, tuple[tuple[str, str] | None, list[Visit]]] = {
     'anonymous': (None, ANONYMOUS),
@@ -210,10 +337,14 @@ ROLES: dict[str, tuple[tuple[str, str] | None, list[Visit]]] = {
     'unit_gaoxin': (('单位用户', 'unit_gaoxin'), ACTIVE_UNIT_PAGES),   # active: its persons too
     'person': (('个人用户', PERSON_PHONE), PERSON_PAGES),
     'person_registered': (('个人用户', REGISTERED_PERSON), PERSON_PAGES),   # info not submitted
-    'person_active': (('个人用户', ACTIVE_PERSON), PERSON_PAGES),           # approved by its unit
-    'xiufeng_review': (('管理人员', 'xiufeng_review'), staff_pages(PENDING_ORG_UNIT)),
+    'person_active': (('个人用户', ACTIVE_PERSON), ACTIVE_PERSON_PAGES),    # approved by its unit
+    'person_applicant': (('个人用户', APPLICANT), APPLICANT_PAGES),         # drafts to edit and submit
+    'xiufeng_review': (('管理人员', 'xiufeng_review'), staff_pages(PENDING_ORG_UNIT)
+                       + staff_app_pages(None, PENDING_CENTER_APP)),       # 秀峰区 has none waiting now
+    'jiaoyu_review': (('管理人员', 'jiaoyu_review'), staff_app_pages(PENDING_ORG_APP, RETURNED_APP)),
     'center_admin': (('管理人员', 'center_admin'), staff_pages(PENDING_CENTER_UNIT)),
-    'center_staff': (('管理人员', 'center_staff'), staff_pages(PENDING_CENTER_UNIT)),
+    'center_staff': (('管理人员', 'center_staff'), staff_pages(PENDING_CENTER_UNIT)
+                     + staff_app_pages(PENDING_CENTER_APP, RESUBMITTED_APP)),
 }
 CASES = [pytest.param(role, visit, id=f'{role}-{visit.name}') for role, (_, visits) in ROLES.items() for visit in visits]
 
@@ -227,13 +358,18 @@ def site(server) -> Site:
     from sqlmodel import select
 
     from db.engine import read_scope
-    from db.models import Person, Unit, User
+    from db.models import Application, Person, Unit, User
     wanted = (PENDING_ORG_UNIT, PENDING_CENTER_UNIT, ACTIVE_UNIT)
+    for state, level in (('draft', 'D'), ('incomplete', 'C')):
+        file_as(server, APPLICANT, state, level=level)
     with helpers.app_services(server), read_scope() as s:
         ids = {n: s.exec(select(Unit.id).where(Unit.credit_code == credit_code(n))).one() for n in wanted}
         persons = {phone: s.exec(select(Person.id).join(User, Person.user_id == User.id)
                                  .where(User.phone == phone)).one() for phone in (PENDING_PERSON,)}
-    return Site(server, ids, persons)
+        apps = {f'app{phone}{level}': app_id for app_id, phone, level in s.exec(
+            select(Application.id, User.phone, Application.level).join(User, Application.applicant_user_id == User.id)
+            .where(Application.state != 'deleted')).all()}
+    return Site(server, ids, persons, apps)
 
 
 def log_in(page: Page, site: Site, tab: str, account: str) -> None:

@@ -284,7 +284,9 @@ def _walk(walk: LayoutWalk, server, tmp_path, name: str, code: str, account: str
     menu_check_on_load(walk)
     walk.step('reviewer-home', header_controls(page, walk.viewport.mobile) + [
         ('title 待办事项', page.get_by_text('待办事项', exact=True)),
-        ('button 去审核', page.get_by_role('button', name='去审核'))])
+        # the 待办事项 panel's (the 首页 also has one for 待审核的人才认定申报)
+        ('button 去审核', page.locator('section', has=page.get_by_role('heading', name='待办事项'))
+         .get_by_role('button', name='去审核'))])
 
     # ---- 单位注册审核 queue
     go_by_menu(walk, '单位注册审核', '/review/units', server)
@@ -336,3 +338,189 @@ def _walk(walk: LayoutWalk, server, tmp_path, name: str, code: str, account: str
     walk.step('review-done', header_controls(page, walk.viewport.mobile) + [
         ('queue row: unit name cell', done_row.locator('td', has_text=name).first),
         ('queue row: 详情 button', row_button(done_row, '详情'))])
+
+
+# ---------------------------------------------------------------- the recognition-application pages (issue 10)
+#
+# One walk per viewport through every page of the application feature, as each role sees it: the
+# person's list, 新增 and 编辑 forms, 附件 (with 「线下提交纸质材料」 open), both answers of 「提交」 (the
+# confirmation, and what is still missing), 审核结果 and 人才认定情况查询; then the unit's, the district
+# reviewer's and the center's 高层次人才认定审核 queue and review page (with 通过's confirmation, and
+# the center's 认定层次), and the center's query with 导出Excel. Applications in every state are filed
+# through the services for one person (tests/e2e/application_helpers.py). Screenshots and the report:
+# test-artifacts/layout/apps-<viewport>-*.
+APP_VIEWPORTS = [Viewport('apps-' + v.name, v.width, v.height, v.mobile, v.scale, v.user_agent) for v in (PHONE, DESKTOP)]
+
+
+@pytest.fixture(scope='module')
+def app_site(server) -> dict:
+    from tests.e2e.application_helpers import file_application, make_world, number_of
+    world = make_world(server, 911)
+    apps = {state: file_application(server, world, state, level=level)
+            for state, level in (('approved', 'D'), ('pending_unit', 'E'), ('pending_org', 'B'),
+                                 ('pending_center', 'A'), ('draft', 'D'), ('incomplete', 'C'))}
+    return {'world': world, 'apps': apps, 'numbers': {state: number_of(server, i) for state, i in apps.items()}}
+
+
+@pytest.mark.parametrize('viewport', APP_VIEWPORTS, ids=lambda v: v.name)
+def test_application_pages_fit_the_screen(browser, server, app_site, viewport: Viewport):
+    context = browser.new_context(**viewport.context_args())
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    walk = LayoutWalk(page, viewport)
+    try:
+        _application_walk(walk, server, app_site)
+    except Exception:
+        try:
+            walk.step('FAILED')
+        except Exception:  # noqa: BLE001 - keep the walk's own error
+            pass
+        report = walk.finish()
+        if report:
+            print(f'\nlayout problems before the failure:\n{report}')
+        raise
+    finally:
+        context.close()
+    report = walk.finish()
+    if report:
+        pytest.fail(f'{viewport.name}: layout problems (screenshots in test-artifacts/layout/):\n{report}',
+                    pytrace=False)
+
+
+def _log_out(walk: LayoutWalk, server) -> None:
+    walk.page.locator('.q-header').get_by_role('button', name=re.compile('退出登录')).click()
+    helpers.expect_login_page(walk.page, server)
+
+
+def _open(walk: LayoutWalk, server, path: str, ready) -> None:
+    """Go to path, wait for what shows it is there (a locator), check the menu on a phone."""
+    walk.page.goto(server.url(path))
+    expect(ready).to_be_visible()
+    menu_check_on_load(walk)
+
+
+def _table_controls(page: Page, row_text: str, *buttons: str) -> list:
+    row = page.locator('.q-table tbody tr', has_text=row_text)
+    return [('column header 操作', page.locator('.q-table thead th', has_text='操作').first),
+            *[(f'row button {b}', row_button(row, b)) for b in buttons]]
+
+
+def _form_controls(page: Page) -> list:
+    fields = ('申报层次', '认定依据', '现从事专业及岗位', '主要业绩及成果', '获奖及荣誉情况', '其他需要说明的情况')
+    return [(f'field 「{label}」', page.get_by_label(label, exact=True).first) for label in fields] + [
+        ('checkbox 本人承诺', page.get_by_role('checkbox', name='本人承诺所填信息及所提交材料真实有效')),
+        ('button 保存', page.get_by_role('button', name='保存', exact=True), True),
+        ('button 返回列表', page.get_by_role('button', name='返回列表'))]
+
+
+def _dialog_step(walk: LayoutWalk, dialog, slug: str, close: str) -> None:
+    expect(dialog).to_be_visible()
+    walk.step(slug, [('dialog', dialog.locator('.q-card').first.or_(dialog).first),
+                     (f'dialog {close}', dialog.get_by_role('button', name=close, exact=True))])
+    dialog.get_by_role('button', name=close, exact=True).click()
+    expect(dialog).to_have_count(0)
+
+
+def _review_controls(walk: LayoutWalk, *buttons: str) -> list:
+    page = walk.page
+    return header_controls(page, walk.viewport.mobile) + [
+        ('sheet label 姓名', page.locator('.glrc-sheet').get_by_text('姓名', exact=True).first),
+        ('sheet label 认定依据', page.locator('.glrc-sheet').get_by_text('认定依据', exact=True).first),
+        ('file 查看 button', page.get_by_role('button', name=re.compile('^查看 身份证')).first),
+        *([('field 「审核意见」', page.get_by_label('审核意见', exact=True))] if buttons else []),   # 详情: no review box
+        *[(f'button {b}', page.get_by_role('button', name=b, exact=True)) for b in buttons],
+        ('button 返回列表', page.get_by_role('button', name='返回列表'))]
+
+
+def _application_walk(walk: LayoutWalk, server, site: dict) -> None:
+    from tests.e2e.person_helpers import password_login
+    page, world, apps, numbers = walk.page, site['world'], site['apps'], site['numbers']
+
+    # ---- the person
+    password_login(page, server, world.person_phone, world.password)
+    expect(page).to_have_url(server.url('/'))
+    _open(walk, server, '/person/applications', page.locator('.q-table tbody tr', has_text=numbers['draft']))
+    walk.step('person-list', header_controls(page, walk.viewport.mobile) + [
+        ('button 新增', page.get_by_role('button', name='新增'))]
+        + _table_controls(page, numbers['draft'], '编辑', '附件', '提交', '删除'))
+    _open(walk, server, '/person/applications/new', page.get_by_label('申报层次', exact=True).first)
+    walk.step('person-new', _form_controls(page))
+    _open(walk, server, f'/person/applications/{apps["draft"]}', page.get_by_text(f'申报编号：{numbers["draft"]}'))
+    walk.step('person-edit', _form_controls(page) + [('button 附件', page.get_by_role('button', name='附件'))])
+    _open(walk, server, f'/person/applications/{apps["approved"]}', page.get_by_text(f'申报编号：{numbers["approved"]}'))
+    walk.step('person-view-approved', [('button 返回列表', page.get_by_role('button', name='返回列表'))])
+
+    _open(walk, server, f'/person/applications/{apps["draft"]}/files', page.get_by_role('heading', name='身份证'))
+    box = page.locator('section', has=page.get_by_role('heading', name='身份证', exact=True))
+    files_controls = [('button 上传身份证：选择文件', page.get_by_role('button', name='上传身份证：选择文件')),
+                      ('file name 身份证.pdf', box.get_by_text('身份证.pdf', exact=True)),
+                      ('link 预览', box.get_by_role('link', name='预览 身份证.pdf')),
+                      ('button 删除', box.get_by_role('button', name='删除 身份证.pdf')),
+                      ('checkbox 线下提交', page.get_by_role('checkbox', name='身份证：线下提交纸质材料')),
+                      ('button 提交', page.get_by_role('button', name='提交', exact=True)),
+                      ('button 编辑申报信息', page.get_by_role('button', name='编辑申报信息'))]
+    walk.step('person-files', files_controls)
+    page.get_by_role('checkbox', name='其他材料：线下提交纸质材料').click()
+    note = page.get_by_label('其他材料线下提交说明', exact=True)
+    expect(note).to_be_visible()
+    note.fill('涉密材料，不适宜网络传输，纸质材料交市人才服务中心')
+    walk.step('person-files-offline', [('field 「其他材料线下提交说明」', note),
+                                       ('button 保存说明', page.locator('section', has=note).get_by_role('button', name='保存说明'))])
+    page.get_by_role('button', name='提交', exact=True).click()
+    _dialog_step(walk, page.get_by_role('alertdialog', name='确认提交'), 'person-submit-confirm', '取消')
+    _open(walk, server, f'/person/applications/{apps["incomplete"]}/files', page.get_by_role('heading', name='身份证'))
+    page.get_by_role('button', name='提交', exact=True).click()
+    missing = page.get_by_role('dialog', name='尚不能提交')
+    expect(missing).to_contain_text('主要业绩及成果')
+    walk.step('person-submit-missing', [('dialog', missing.locator('.q-card').first),
+                                        ('button 上传附件', missing.get_by_role('button', name='上传附件')),
+                                        ('button 填写申报信息', missing.get_by_role('button', name='填写申报信息')),
+                                        ('button 关闭', missing.get_by_role('button', name='关闭'))])
+    missing.get_by_role('button', name='关闭').click()
+    expect(missing).to_have_count(0)
+
+    _open(walk, server, f'/applications/{apps["approved"]}/result', page.get_by_role('heading', name='审核过程'))
+    walk.step('person-result', [('sheet label 证书编号', page.locator('.glrc-sheet').get_by_text('证书编号', exact=True)),
+                                ('certificate number', page.get_by_text(re.compile(r'^GLRC-\d{4}-D-\d{6}$'))),
+                                ('timeline', page.locator('.q-timeline'))])
+    _open(walk, server, '/query/applications', page.locator('.q-table tbody tr', has_text=numbers['approved']))
+    walk.step('person-query', header_controls(page, walk.viewport.mobile) + [
+        ('field 「关键字」', page.get_by_label('关键字', exact=True)),
+        ('button 查询', page.get_by_role('button', name='查询'))]
+        + _table_controls(page, numbers['approved'], '审核结果'))
+    _log_out(walk, server)
+
+    # ---- the unit, the district reviewer, the center: queue, review page, 通过's confirmation
+    name = world.person_name
+    stages = (('unit', '单位用户', world.unit_account, 'pending_unit'),
+              ('reviewer', '管理人员', world.reviewer, 'pending_org'),
+              ('center', '管理人员', world.center, 'pending_center'))
+    for role, tab, account, state in stages:
+        helpers.staff_login(page, server, account, world.password, tab=tab)
+        expect(page).to_have_url(server.url('/'))
+        _open(walk, server, '/review/applications', page.locator('.q-table tbody tr', has_text=numbers[state]))
+        walk.step(f'{role}-queue', header_controls(page, walk.viewport.mobile) + [
+            ('toggle 待审核', page.get_by_role('button', name='待审核', exact=True)),
+            ('field 「关键字」', page.get_by_label('关键字', exact=True)),
+            ('field 「申报层次」', page.get_by_label('申报层次', exact=True).first),
+            ('field 「开始日期」', page.get_by_label('开始日期', exact=True)),
+            ('button 查询', page.get_by_role('button', name='查询'))]
+            + _table_controls(page, numbers[state], '审核', '详情'))
+        row_button(page.locator('.q-table tbody tr', has_text=numbers[state]), '审核').click()
+        expect(page).to_have_url(server.url(f'/review/applications/{apps[state]}'))
+        expect(page.get_by_text(f'申报编号：{numbers[state]}')).to_be_visible()
+        menu_check_on_load(walk)
+        extra = [('field 「认定层次」', page.get_by_label('认定层次', exact=True).first)] if role == 'center' else []
+        walk.step(f'{role}-review', _review_controls(walk, '通过', '退回修改', '不予通过') + extra)
+        page.get_by_role('button', name='通过', exact=True).click()
+        dialog = page.get_by_role('alertdialog', name='确认通过')
+        expect(dialog).to_contain_text(name)
+        _dialog_step(walk, dialog, f'{role}-review-confirm', '取消')
+        if role == 'center':
+            _open(walk, server, f'/review/applications/{apps["approved"]}', page.get_by_text(f'申报编号：{numbers["approved"]}'))
+            walk.step('center-detail', _review_controls(walk))
+            _open(walk, server, '/query/applications', page.locator('.q-table tbody tr', has_text=numbers['approved']))
+            walk.step('center-query', header_controls(page, walk.viewport.mobile) + [
+                ('button 导出Excel', page.get_by_role('button', name='导出Excel'))]
+                + _table_controls(page, numbers['approved'], '审核结果'))
+        _log_out(walk, server)
