@@ -29,7 +29,7 @@ def prepare() -> config.Settings:
     """Settings, engine and schema: every command starts here (after its arguments were checked)."""
     settings = config.reset()
     engine.init_engine(settings.database_url)
-    engine.migrate()
+    engine.migrate(quick=True)
     from glrc_ui import entities
     from glrc_ui.services import catalogue, orgs
     entities.register_all()

@@ -63,3 +63,28 @@ def test_the_comparison_sees_a_model_change_without_migration(tmp_path):
     assert [(d[0], d[3].name) for d in diff if d[0] == 'add_column'] == [('add_column', 'drift_only')]
     assert [d[1].name for d in diff if d[0] == 'add_index'] == ['ix_unit_drift_only']
     assert len(diff) == 2, diff
+
+
+def test_start_up_skips_alembic_only_when_the_database_is_at_the_newest_migration(tmp_path, monkeypatch):
+    """Start-up (migrate(quick=True)) asks the database for its revision; the newest one is read from
+    the file names, which must agree with Alembic's own idea of the head."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    cfg = Config()
+    cfg.set_main_option('script_location', str(engine.MIGRATIONS))
+    assert engine.head_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+    migrated = fresh_migrated(tmp_path)
+    assert engine.at_head(migrated)
+    with migrated.begin() as conn:   # one revision behind: the quick path must run Alembic
+        conn.execute(sa.text('UPDATE alembic_version SET version_num = :v'),
+                     {'v': f'{int(engine.head_revision()) - 1:04d}'})
+    assert not engine.at_head(migrated)
+    ran = []
+    import alembic.command
+    monkeypatch.setattr(alembic.command, 'upgrade', lambda cfg, rev: ran.append(rev))
+    engine.migrate(quick=True)
+    assert ran == ['head']
+    with migrated.begin() as conn:
+        conn.execute(sa.text('UPDATE alembic_version SET version_num = :v'), {'v': engine.head_revision()})
+    engine.migrate(quick=True)
+    assert ran == ['head']            # at head: Alembic not run again
