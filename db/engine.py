@@ -143,10 +143,11 @@ def at_head(engine: Engine) -> bool:
     """True when the database already carries the newest revision: start-up then skips Alembic (its
     import and script scan cost ~0.4 s of every cold start)."""
     from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
     try:
         with engine.connect() as conn:
             return conn.execute(text('SELECT version_num FROM alembic_version')).scalar() == head_revision()
-    except Exception:   # no table yet (a new database), or not readable: let Alembic decide
+    except SQLAlchemyError:   # no table yet (a new database), or not readable: let Alembic decide
         return False
 
 
