@@ -52,6 +52,9 @@ def protected_page(path: str, roles: tuple[str, ...] | None = None, *, title: st
                     result = await result
                 session_watch()
             except Exception:
+                if context.client.is_deleted:   # NiceGUI gave up on this page (overload, the browser left):
+                    log.warning('page %s abandoned before it was built', path)   # its data came back empty
+                    return None
                 log.exception('page %s failed', path)
                 error_panel()
                 return None

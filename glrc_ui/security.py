@@ -26,9 +26,10 @@ from glrc_ui.services import audit
 # Hashes made with other parameters are replaced at the next good login (verify_and_update).
 PWD = CryptContext(schemes=['argon2'], argon2__type='ID', argon2__memory_cost=19456, argon2__rounds=2,
                    argon2__parallelism=1)
-# At most one hash per core at a time: more would only slow each other down and starve the pages;
+# Hashes at once: one core fewer than the machine has (at least one), so that a login peak never takes
+# every core from the event loop that serves the pages (300 logins a minute need ~10 s of one core);
 # the other worker threads (page data, saves) go on meanwhile.
-HASHING = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) - 1))
 MAX_FAILURES = 5
 LOCK_MINUTES = 30
 IP_WINDOW = timedelta(minutes=10)
