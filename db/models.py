@@ -266,9 +266,15 @@ class Application(SQLModel, table=True):
         # at most one application per person and 层次 that is not final (SPEC §2.3)
         Index('ux_application_open_level', 'person_id', 'level', unique=True,
               sqlite_where=text(OPEN_APPLICATION), postgresql_where=text(OPEN_APPLICATION)),
-        Index('ix_application_state_submitted', 'state', 'submitted_at', 'id'),
-        Index('ix_application_unit_state_submitted', 'unit_id', 'state', 'submitted_at', 'id'),
-        Index('ix_application_org_state_submitted', 'org_id', 'reached_org', 'state', 'submitted_at', 'id'),
+        # level and applicant_name ride along in the queue indexes: the 层次 and 姓名 filters (and a sort
+        # by them) are checked in the index, no table row is read for a row that fails them
+        Index('ix_application_state_submitted', 'state', 'submitted_at', 'id', 'level', 'applicant_name'),
+        # the center's lists span several states: read in submitted_at order, not every row sorted
+        Index('ix_application_submitted', 'submitted_at', 'id', 'state', 'level', 'applicant_name'),
+        # a unit's and a reviewer's lists, likewise in submitted_at order within the unit or org
+        Index('ix_application_unit_submitted', 'unit_id', 'submitted_at', 'id', 'state', 'level', 'applicant_name'),
+        Index('ix_application_org_submitted', 'org_id', 'reached_org', 'submitted_at', 'id', 'state', 'level',
+              'applicant_name'),
         Index('ix_application_person', 'person_id', 'created_at'),
         Index('ix_application_id_number', 'id_number', 'state'),
     )
@@ -279,6 +285,7 @@ class Application(SQLModel, table=True):
     unit_id: int = Field(foreign_key='unit.id')
     org_id: int | None = Field(default=None, foreign_key='org.id')
     reached_org: bool = False               # has been at the 城区/主管部门 stage (its reviewers see it from then on)
+    reached_center: bool = False            # has been at the center's stage (its 已审核 lists only those)
     applicant_name: str = Field(max_length=50)
     id_number: str = Field(max_length=18)
     level: str | None = Field(default=None, max_length=1)                    # 申报层次

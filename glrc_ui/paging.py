@@ -46,8 +46,9 @@ def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, d
     sort keys the caller names in `not_null`): NULLs sort differently per database and a keyset
     comparison would skip them.
 
-    The total counts at most count_cap + 1 rows (a bigger total is shown as 「10,000+」). A jump to a
-    deep page reads the ids of the skipped rows only (from the index that serves the order), then
+    The total counts at most count_cap + 1 rows (a bigger total is shown as 「10,000+」). Every page
+    reads ids first (for a jump to a deep page, the skipped rows' ids only, from the index that serves
+    the order; for a filter or another order, the ids are filtered and sorted, not whole rows), then
     loads the page's rows by id."""
     page, per_page = clamp(page, per_page)
     if sort_by not in sorts:
@@ -59,17 +60,21 @@ def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, d
         counted = counted.limit(count_cap + 1)
     total = s.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
-    ordered: Select | list = query.order_by(*order).limit(per_page)
+    # the page's ids first, from an index that holds the sort and filter columns (no whole row is read
+    # to be filtered, sorted or skipped), then the page's rows by id
+    ids = query.order_by(*order).limit(per_page).with_only_columns(id_column)
     keyset_ok = sort_by in not_null or not getattr(column, 'nullable', True)
     if (keyset_ok and after is not None and after.page == page - 1 and after.sort_by == sort_by
             and after.descending == descending and after.value is not None):
         past = (column < after.value) if descending else (column > after.value)
         same = (id_column < after.id) if descending else (id_column > after.id)
-        ordered = query.order_by(*order).limit(per_page).where(or_(past, and_(column == after.value, same)))
+        # the redundant bound (sort >= value) is the range an index on (…, sort, id) seeks to; the OR
+        # alone is planned as two index scans whose union is then sorted (all rows past the cursor)
+        bound = (column <= after.value) if descending else (column >= after.value)
+        ids = ids.where(bound, or_(past, and_(column == after.value, same)))
     elif page > 1:
-        ordered = _by_ids(s, query, id_column, query.order_by(*order).limit(per_page)
-                          .with_only_columns(id_column).offset((page - 1) * per_page))
-    items = ordered if isinstance(ordered, list) else list(s.execute(ordered).scalars().all())
+        ids = ids.offset((page - 1) * per_page)
+    items = _by_ids(s, query, id_column, ids)
     cursor = None
     if items:
         last = items[-1]
@@ -78,8 +83,7 @@ def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, d
 
 
 def _by_ids(s, query: Select, id_column, ids_query: Select) -> list:
-    """The rows whose ids `ids_query` selects, in its order (a deep page: the skipped rows are read from
-    the index only)."""
+    """The rows whose ids `ids_query` selects, in its order."""
     ids = list(s.execute(ids_query).scalars().all())
     if not ids:
         return []

@@ -108,6 +108,8 @@ def queue_page(actor: Actor, status: str = 'pending', keyword: str = '', date_fr
         return paging.Page([], 0, None)
     with read_scope() as s:
         query = _scope_filter(s, actor, select(Application)).where(col(Application.state).in_(states))
+        if actor.role == 'center' and status == 'done':   # what the center itself has had in hand
+            query = query.where(col(Application.reached_center).is_(True))
         query = _filters(s, actor, query, keyword, date_from, date_to, level)
         result = paging.fetch(s, query, sorts=SORTS, id_column=Application.id, sort_by=sort_by,
                               default_sort='submitted_at', descending=descending, page=page, per_page=per_page,

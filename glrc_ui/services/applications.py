@@ -129,6 +129,11 @@ def _reached_org(s: Session, app: Application) -> None:
     s.add(app)
 
 
+def _reached_center(s: Session, app: Application) -> None:
+    app.reached_center = True
+    s.add(app)
+
+
 def _nobody_acted(s: Session, app: Application) -> str | None:
     from db.models import ReviewRecord
     last = s.exec(select(ReviewRecord.action).where(ReviewRecord.entity == 'application',
@@ -243,7 +248,7 @@ ENTITY = Entity(
     machine=MACHINE, model=Application, owners=_owners, acting_org=_acting_org, stage_users=_stage_users,
     describe=describe, link=lambda app: f'/applications/{app.id}/result',
     review_link=lambda app: f'/review/applications/{app.id}', outcome=_outcome,
-    on_enter={'pending_org': _reached_org, 'rejected': _decided},
+    on_enter={'pending_org': _reached_org, 'pending_center': _reached_center, 'rejected': _decided},
     scopes={'owner': lambda s, actor, app: actor.role == 'person' and app.applicant_user_id == actor.user_id,
             'own_unit': lambda s, actor, app: actor.role == 'unit' and can_view(s, actor, app),
             'org': lambda s, actor, app: actor.role == 'reviewer' and actor.org_id is not None

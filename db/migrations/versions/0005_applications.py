@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column('unit_id', sa.Integer(), nullable=False),
         sa.Column('org_id', sa.Integer(), nullable=True),
         sa.Column('reached_org', sa.Boolean(), nullable=False),
+        sa.Column('reached_center', sa.Boolean(), nullable=False),
         sa.Column('applicant_name', S(length=50), nullable=False),
         sa.Column('id_number', S(length=18), nullable=False),
         sa.Column('level', S(length=1), nullable=True),
@@ -88,10 +89,14 @@ def upgrade() -> None:
     )
     op.create_index('ux_application_open_level', 'application', ['person_id', 'level'], unique=True,
                     sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
-    op.create_index('ix_application_state_submitted', 'application', ['state', 'submitted_at', 'id'])
-    op.create_index('ix_application_unit_state_submitted', 'application', ['unit_id', 'state', 'submitted_at', 'id'])
-    op.create_index('ix_application_org_state_submitted', 'application',
-                    ['org_id', 'reached_org', 'state', 'submitted_at', 'id'])
+    op.create_index('ix_application_state_submitted', 'application',
+                    ['state', 'submitted_at', 'id', 'level', 'applicant_name'])
+    op.create_index('ix_application_submitted', 'application',
+                    ['submitted_at', 'id', 'state', 'level', 'applicant_name'])
+    op.create_index('ix_application_unit_submitted', 'application',
+                    ['unit_id', 'submitted_at', 'id', 'state', 'level', 'applicant_name'])
+    op.create_index('ix_application_org_submitted', 'application',
+                    ['org_id', 'reached_org', 'submitted_at', 'id', 'state', 'level', 'applicant_name'])
     op.create_index('ix_application_person', 'application', ['person_id', 'created_at'])
     op.create_index('ix_application_id_number', 'application', ['id_number', 'state'])
     op.create_table(
