@@ -21,6 +21,8 @@ class Settings:
     sms_backend: str
     min_free_mb: int = 200
     worker_threads: int = 40     # NiceGUI's run.io_bound pool (main._worker_threads)
+    redis_url: str = ''          # several processes: the per-address limits count in Redis (redis_url())
+    redis_key_prefix: str = 'glrc:'
 
     @property
     def upload_dir(self) -> Path:
@@ -74,10 +76,31 @@ def load(*, create: bool = True) -> Settings:
         sms_backend=os.environ.get('GLRC_SMS_BACKEND', 'outbox'),
         min_free_mb=_int('GLRC_MIN_FREE_MB', 200),
         worker_threads=max(4, _int('GLRC_WORKER_THREADS', 40)),
+        redis_url=redis_url(),
+        redis_key_prefix=redis_key_prefix(),
     )
     if create:
         make_data_dir(data_dir)
     return settings
+
+
+REDIS_SCHEMES = ('redis://', 'rediss://', 'redis+unix://')
+
+
+def redis_url() -> str:
+    """GLRC_REDIS_URL (e.g. redis://127.0.0.1:6379/0), or '' for one process: the rate limits then count
+    in this process's memory. Read from the environment alone (no data dir is made), because the
+    throttles pick their storage on first use, also where no settings were loaded."""
+    url = os.environ.get('GLRC_REDIS_URL', '').strip()
+    if url and not url.startswith(REDIS_SCHEMES):
+        # the value is not repeated: it may hold the Redis password
+        raise SystemExit(f'环境变量 GLRC_REDIS_URL 必须以 {"、".join(REDIS_SCHEMES)} 开头')
+    return url
+
+
+def redis_key_prefix() -> str:
+    """GLRC_REDIS_KEY_PREFIX: where this app's keys live in a shared Redis (default 'glrc:')."""
+    return os.environ.get('GLRC_REDIS_KEY_PREFIX', '').strip() or 'glrc:'
 
 
 def make_data_dir(data_dir: Path) -> None:
@@ -119,8 +142,8 @@ _secret_lock = threading.Lock()
 
 
 def secret(settings: Settings, name: str) -> str:
-    """A random secret kept in the data dir: created on first use (once, also when two threads ask at
-    the same moment), reused after restarts."""
+    """A random secret kept in the data dir: created on first use (once, also when two threads or two
+    processes sharing the data dir ask at the same moment), reused after restarts."""
     with _secret_lock:
         return _secret(settings, name)
 
@@ -130,14 +153,23 @@ def _secret(settings: Settings, name: str) -> str:
     if path.exists():
         return path.read_text().strip()
     value = secrets.token_urlsafe(48)
-    tmp = path.with_suffix('.tmp')
-    tmp.unlink(missing_ok=True)  # a crash leftover: O_EXCL below then creates the file 0600 for sure
+    # this process's own temp file (another process may be writing its own); a crash leftover goes
+    # first, so O_EXCL below creates the file 0600 for sure
+    tmp = path.with_suffix(f'.{os.getpid()}.tmp')
+    tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, 'w') as f:
         f.write(value)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        os.link(tmp, path)   # atomic and never over an existing file: the first process's secret wins
+    except FileExistsError:
+        value = path.read_text().strip()
+    except OSError:          # a file system without hard links: one process per data dir there
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return value
 
 

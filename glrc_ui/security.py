@@ -4,12 +4,15 @@ import logging
 import os
 import secrets
 import threading
+import time
 import types
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import limits.storage.memory
 from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import SlidingWindowCounterRateLimiter
 from passlib.context import CryptContext
 from sqlmodel import Session, col, select
@@ -98,53 +101,101 @@ limits.storage.memory.time = _AppClockTime()
 
 class IpThrottle:
     """At most `limit` events per client address in a sliding window; loose enough for an office behind
-    one NAT. The counting is the `limits` library's sliding-window counter in memory (one process per
-    data dir, see README), whose keys expire two windows after their last event."""
+    one NAT. The counting is the `limits` library's sliding-window counter: in this process's memory,
+    whose keys expire two windows after their last event, or, with GLRC_REDIS_URL (several processes
+    behind one proxy, see README), in Redis under GLRC_REDIS_KEY_PREFIX + `name`, so every process
+    counts the same events. The storage is chosen on first use, from the environment then."""
 
     def __init__(self, window: timedelta = IP_WINDOW, limit: int = IP_MAX_FAILURES,
-                 max_keys: int = MAX_TRACKED_KEYS) -> None:
-        self.window, self.limit, self.max_keys = window, limit, max_keys
+                 max_keys: int = MAX_TRACKED_KEYS, *, name: str = 'ip') -> None:
+        self.window, self.limit, self.max_keys, self.name = window, limit, max_keys, name
         self._item = RateLimitItemPerSecond(limit, int(window.total_seconds()))
-        self._storage = MemoryStorage()
-        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+        self._storage: Storage | None = None
+        self._limiter: SlidingWindowCounterRateLimiter | None = None
+        self._setup = threading.Lock()
+        self._last_outage = float('-inf')
 
     def blocked(self, ip: str | None) -> bool:
         """True when the address already has `limit` events in the window (counts nothing)."""
         if not ip:
             return False
-        return not self._limiter.test(self._item, ip)
+        return not self._allowed(lambda limiter: limiter.test(self._item, ip))
 
     def fail(self, ip: str | None) -> None:
         """Count one event (one past the limit is not counted: the address is blocked either way)."""
         if ip:
             self._bound()
-            self._limiter.hit(self._item, ip)
+            self._allowed(lambda limiter: limiter.hit(self._item, ip))
 
     def hit(self, ip: str | None) -> bool:
         """Count one event; True when the address is already over its limit (the event is refused)."""
         if not ip:
             return False
         self._bound()
-        return not self._limiter.hit(self._item, ip)
+        return not self._allowed(lambda limiter: limiter.hit(self._item, ip))
 
     def clear(self) -> None:
+        self._counter()
+        assert self._storage is not None
         self._storage.reset()
 
     def tracked(self) -> int:
-        """Counters held in memory now (two per active address: this window and the previous one)."""
-        return len(self._storage.expirations)   # the storage's own expiry table: limits has no public count
+        """Counters held now (two per active address: this window and the previous one)."""
+        self._counter()
+        storage = self._storage
+        if isinstance(storage, MemoryStorage):
+            return len(storage.expirations)   # the storage's own expiry table: limits has no public count
+        assert isinstance(storage, RedisStorage)
+        client = storage.storage   # the redis.Redis client (a test's look at how many addresses are held)
+        return len(list(client.scan_iter(match=storage.prefixed_key('*'), count=1000)))
+
+    def _counter(self) -> SlidingWindowCounterRateLimiter:
+        limiter = self._limiter
+        if limiter is None:
+            with self._setup:
+                if self._limiter is None:
+                    self._storage = _throttle_storage(self.name)
+                    self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+                limiter = self._limiter
+        return limiter
+
+    def _allowed(self, ask: Callable[[SlidingWindowCounterRateLimiter], bool]) -> bool:
+        """The limiter's answer; True (allowed) while Redis does not answer: the site keeps serving
+        without these limits (account lockout is on the user row and still counts), and the log says
+        so at most once a minute per throttle."""
+        try:
+            return ask(self._counter())
+        except StorageError as exc:
+            now = time.monotonic()
+            if now - self._last_outage >= 60:
+                self._last_outage = now
+                logging.getLogger('glrc').error('限流计数 %s 无法访问 Redis（GLRC_REDIS_URL），暂不限流：%s',
+                                                self.name, exc.storage_error)
+            return True
 
     def _bound(self) -> None:
         # Expiry bounds memory by the traffic of 20 minutes; a flood of distinct addresses beyond the
         # cap forgets every counter rather than the process's memory (as the hand-written one did).
-        if self.tracked() >= self.max_keys:
+        # Redis keys expire on their own (and Redis has its own memory limit).
+        self._counter()
+        if isinstance(self._storage, MemoryStorage) and self.tracked() >= self.max_keys:
             self._storage.reset()
 
 
-ip_throttle = IpThrottle()
+def _throttle_storage(name: str) -> Storage:
+    """Memory (one process), or Redis when GLRC_REDIS_URL is set: short timeouts, so a Redis that does
+    not answer costs a login a moment, not a hung worker thread."""
+    url = config.redis_url()
+    if not url:
+        return MemoryStorage()
+    return RedisStorage(url, key_prefix=f'{config.redis_key_prefix()}{name}', wrap_exceptions=True,
+                        socket_connect_timeout=2, socket_timeout=2)
+
+
+ip_throttle = IpThrottle(name='login_ip')
 # SMS cost and account enumeration: code requests and registrations per address
-sms_ip_limit = IpThrottle(timedelta(minutes=10), 30)
-register_ip_limit = IpThrottle(timedelta(minutes=10), 20)
+sms_ip_limit = IpThrottle(timedelta(minutes=10), 30, name='sms_ip')
+register_ip_limit = IpThrottle(timedelta(minutes=10), 20, name='register_ip')
 BUSY = '本网络操作过于频繁，请 10 分钟后再试'
 
 

@@ -25,6 +25,20 @@ if ! have_browser || ! have_cjk_font; then
 fi
 have_browser || { echo "ERROR: no Chromium for the browser tests (install chromium or set GLRC_CHROMIUM)" >&2; exit 1; }
 
+# nginx and Redis for the scale-out test (tests/e2e/test_scale_out_e2e.py starts both itself, on free
+# ports): Debian's packages, installed without starting their services (policy-rc.d answers 101).
+has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+if { ! has nginx || ! has redis-server; } && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "Installing Debian nginx and redis-server for the scale-out test (services not started)…"
+  own_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx redis-server >/dev/null || true
+  if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 # axe-core for the accessibility browser test, pinned in tests/e2e/axe/package-lock.json. `npm ci` runs
 # when axe.min.js is missing or the lockfile changed since the last install (stamp: its SHA-256).
 AXE_DIR=tests/e2e/axe

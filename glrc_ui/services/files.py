@@ -52,7 +52,7 @@ GRACE = timedelta(hours=1)  # replaced files stay readable this long (a reviewer
 IN_FLIGHT = timedelta(minutes=10)   # a temp or unrecorded file this young may be an upload in progress
 QUOTA = 200 * MB        # what one account may keep on disk
 UPLOAD_RATE = 30        # uploads per account per 10 minutes
-upload_limit = IpThrottle(timedelta(minutes=10), UPLOAD_RATE)
+upload_limit = IpThrottle(timedelta(minutes=10), UPLOAD_RATE, name='upload')
 
 # Test hook for R4: called with the step name ('written', 'renamed') before the next step.
 fault_hook: Callable[[str], None] | None = None

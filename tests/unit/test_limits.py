@@ -1,12 +1,15 @@
 """Per-address throttles on the `limits` library (SECURITY A4, O3): the limits, the app clock, and
 memory that stays bounded however many addresses come by."""
+import os
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
+from limits.storage import MemoryStorage
 
-from glrc_ui import security
+from glrc_ui import config, security
 from glrc_ui.security import IpThrottle
 
 
@@ -102,3 +105,64 @@ def test_parallel_hits_never_let_more_than_the_limit_through(fake_clock):
     for t in threads:
         t.join()
     assert sum(allowed) == 30
+
+
+# ---- several processes: GLRC_REDIS_URL (README "Several processes") ---------------------------------
+REDIS_URL = os.environ.get('GLRC_TEST_REDIS_URL', '').strip() or 'redis://127.0.0.1:6379/0'
+
+
+@pytest.fixture
+def redis_limits(monkeypatch):
+    """GLRC_REDIS_URL set, with a key prefix of this test's own (deleted afterwards)."""
+    redis = pytest.importorskip('redis')
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        client.close()
+        pytest.skip(f'no Redis at {REDIS_URL} (tests/e2e/test_scale_out_e2e.py covers it with a Redis of its own)')
+    prefix = f'glrc-unit-{uuid.uuid4().hex[:8]}:'
+    monkeypatch.setenv('GLRC_REDIS_URL', REDIS_URL)
+    monkeypatch.setenv('GLRC_REDIS_KEY_PREFIX', prefix)
+    yield client, prefix
+    keys = list(client.scan_iter(match=f'{prefix}*'))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_with_redis_throttles_of_one_name_count_together_and_others_apart(redis_limits):
+    """Two processes are two IpThrottle objects of the same name: they share one count in Redis."""
+    client, prefix = redis_limits
+    here, there = IpThrottle(limit=3, name='login_ip'), IpThrottle(limit=3, name='login_ip')
+    sms = IpThrottle(limit=3, name='sms_ip')   # same limit and window, its own keys
+    assert [here.hit('203.0.113.7'), there.hit('203.0.113.7'), here.hit('203.0.113.7')] == [False] * 3
+    assert there.blocked('203.0.113.7') and there.hit('203.0.113.7') is True
+    assert not sms.blocked('203.0.113.7') and not there.blocked('203.0.113.8')
+    assert all(key.decode().startswith(f'{prefix}login_ip:') for key in client.scan_iter(match=f'{prefix}login_ip*'))
+    assert here.tracked() >= 1
+    there.clear()
+    assert not here.blocked('203.0.113.7') and here.tracked() == 0
+
+
+def test_without_redis_url_the_throttles_count_in_memory(monkeypatch, fake_clock):
+    monkeypatch.delenv('GLRC_REDIS_URL', raising=False)
+    throttle = IpThrottle(limit=1, name='login_ip')
+    throttle.fail('203.0.113.5')
+    assert throttle.blocked('203.0.113.5') and isinstance(throttle._storage, MemoryStorage)
+
+
+def test_a_redis_that_does_not_answer_lets_requests_through_and_logs(monkeypatch, caplog):
+    pytest.importorskip('redis')
+    monkeypatch.setenv('GLRC_REDIS_URL', 'redis://127.0.0.1:1/0')   # nothing listens on port 1
+    throttle = IpThrottle(limit=1, name='login_ip')
+    assert throttle.hit('203.0.113.5') is False and throttle.hit('203.0.113.5') is False
+    assert not throttle.blocked('203.0.113.5')
+    assert sum('无法访问 Redis' in r.getMessage() for r in caplog.records) == 1   # once a minute, not per request
+
+
+def test_a_redis_url_of_another_scheme_stops_the_start(monkeypatch):
+    monkeypatch.setenv('GLRC_REDIS_URL', 'http://user:pw@127.0.0.1:6379')
+    with pytest.raises(SystemExit) as stop:
+        config.redis_url()
+    assert 'GLRC_REDIS_URL' in str(stop.value) and 'pw' not in str(stop.value)
