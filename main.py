@@ -17,7 +17,8 @@ def serve() -> None:
     from glrc_ui.services import files
 
     files.use_private_tempdir()
-    files.sweep_orphans(in_flight=timedelta(0))  # nothing is in flight before the server starts
+    # nothing is in flight before the server starts, unless other processes share the data dir (scale-out)
+    files.sweep_orphans(in_flight=files.IN_FLIGHT if settings.redis_url else timedelta(0))
     app.on_startup(lambda: background_tasks.create(_sweep_regularly(), name='upload-sweeper'))
     app.on_startup(lambda: _worker_threads(settings.worker_threads))
     app.on_startup(_freeze_start_up_objects)

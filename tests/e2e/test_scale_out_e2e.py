@@ -30,7 +30,8 @@ from sqlalchemy import create_engine, make_url, text
 
 from tests.e2e import helpers
 
-pytestmark = pytest.mark.timeout(600)
+# its own PostgreSQL database and Redis keys whatever the pass: run once (the SQLite pass), see pytest.ini
+pytestmark = [pytest.mark.timeout(600), pytest.mark.once]
 
 ROOT = helpers.ROOT
 NGINX_SITE = ROOT / 'deploy' / 'nginx' / 'glrc.conf'
