@@ -69,19 +69,25 @@ def _worker_threads(count: int) -> None:
 
 
 async def _sweep_regularly() -> None:
-    """Replaced and removed uploads lose their bytes once their grace period is over."""
+    """Replaced and removed uploads lose their bytes once their grace period is over; the query
+    planner's statistics are refreshed (a few seconds after start-up, then with each sweep)."""
     import asyncio
     import logging
 
     from nicegui import run
 
     from glrc_ui.services import files
+    from db import engine
+    first = True
     while True:
-        await asyncio.sleep(600)
+        await asyncio.sleep(5 if first else 600)
         try:
-            await run.io_bound(files.sweep_orphans)
+            if not first:
+                await run.io_bound(files.sweep_orphans)
+            await run.io_bound(engine.optimize)   # the planner's statistics (SQLite), after start-up
         except Exception:
             logging.getLogger('glrc').exception('upload sweeper failed')
+        first = False
 
 
 if __name__ in {'__main__', '__mp_main__'}:

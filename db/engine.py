@@ -167,6 +167,23 @@ def migrate(url: str | None = None, *, quick: bool = False) -> None:
         command.upgrade(cfg, 'head')
 
 
+def optimize() -> str:
+    """Keep the query planner's statistics current (SQLite: the first time a bounded ANALYZE, then
+    `PRAGMA optimize`, which re-analyses only what changed enough; PostgreSQL's autovacuum does this
+    itself). Without statistics SQLite may pick an index that serves neither filter nor order (a
+    name search over 100k applications: 392 ms instead of 37). Returns what it ran."""
+    from sqlalchemy import text
+    engine = get_engine()
+    if engine.dialect.name != 'sqlite':
+        return ''
+    with engine.begin() as conn:
+        conn.exec_driver_sql('PRAGMA analysis_limit=1000')   # approximate: milliseconds even at 1M rows
+        has_stats = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first()
+        statement = 'PRAGMA optimize' if has_stats else 'ANALYZE'
+        conn.exec_driver_sql(statement)
+    return statement
+
+
 def ping() -> bool:
     from sqlalchemy import text
     try:

@@ -90,3 +90,20 @@ def test_times_round_trip_as_aware_utc(fake_clock):
     assert stored.locked_until.utcoffset() == timedelta(0)    # returned as UTC
     assert stored.created_at == fake_clock.now and stored.created_at.tzinfo is not None
     assert stored.locked_until.astimezone(UTC).hour == 2
+
+
+def test_optimize_gives_sqlite_planner_statistics():
+    """Without statistics SQLite may plan a list through an index that serves neither its filter nor
+    its order; optimize() makes them once (ANALYZE), then keeps them current (PRAGMA optimize)."""
+    from sqlalchemy import text
+
+    from db import engine
+    if engine.get_engine().dialect.name != 'sqlite':
+        assert engine.optimize() == ''        # PostgreSQL: autovacuum analyses
+        return
+    with engine.get_engine().begin() as conn:
+        conn.execute(text('DROP TABLE IF EXISTS sqlite_stat1'))
+    assert engine.optimize() == 'ANALYZE'
+    with engine.get_engine().connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'org'")).scalar() >= 1
+    assert engine.optimize() == 'PRAGMA optimize'
