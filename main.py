@@ -76,8 +76,8 @@ async def _sweep_regularly() -> None:
 
     from nicegui import run
 
-    from glrc_ui.services import files
     from db import engine
+    from glrc_ui.services import files
     first = True
     while True:
         await asyncio.sleep(5 if first else 600)
