@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import read_scope, session_scope
 from db.models import MATERIAL_TYPES, Application, ApplicationSubmission, Org, Unit
-from glrc_ui import clock, config, paging, person_fields, validators, workflow
+from glrc_ui import clock, config, paging, person_fields, search, validators, workflow
 from glrc_ui.actor import Actor
 from glrc_ui.errors import PermissionDenied, ValidationError, WorkflowError
 from glrc_ui.services import audit, catalogue
@@ -69,7 +69,7 @@ def _filters(s: Session, actor: Actor, query, keyword: str, date_from: date | No
     elif keyword and validators.id_number_error(keyword.upper()) is None:
         query = query.where(Application.id_number == keyword.upper())         # ix_application_id_number
     elif keyword:
-        query = query.where(col(Application.applicant_name).like(f'%{keyword.replace("%", "").replace("_", "")}%'))
+        query = query.where(search.contains(Application, 'applicant_name', keyword))
     if level in catalogue.LEVEL_LABELS:
         query = query.where(Application.level == level)
     if date_from:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import read_scope, session_scope
 from db.models import Person, Unit, User, saved_id
-from glrc_ui import clock, person_fields, security, validators, workflow
+from glrc_ui import clock, person_fields, search, security, validators, workflow
 from glrc_ui.actor import Actor
 from glrc_ui.errors import FormErrors, PermissionDenied, ValidationError
 from glrc_ui.schema import FieldSpec, Schema
@@ -145,7 +145,7 @@ def search_units(keyword: str, limit: int = 20) -> list[dict]:
     if len(keyword) < 2:
         return []
     with read_scope() as s:
-        rows = s.exec(select(Unit.id, Unit.name).where(Unit.state == 'active', col(Unit.name).like(f'%{keyword}%'))
+        rows = s.exec(select(Unit.id, Unit.name).where(Unit.state == 'active', search.contains(Unit, 'name', keyword))
                       .order_by(Unit.name).limit(limit)).all()
     return [{'id': unit_id, 'name': name} for unit_id, name in rows]
 
@@ -398,7 +398,7 @@ def unit_queue(actor: Actor, status: str = 'pending', keyword: str = '', date_fr
             query = query.where(col(Person.user_id).in_(select(User.id).where(User.phone == keyword,
                                                                            User.role == 'person')))
         elif keyword:
-            query = query.where(col(Person.name).like(f'%{keyword.replace("%", "").replace("_", "")}%'))
+            query = query.where(search.contains(Person, 'name', keyword))
         stamp = col(Person.created_at) if status == 'all' else col(Person.submitted_at)
         if date_from:
             query = query.where(stamp >= datetime.combine(date_from, time.min, clock.SHANGHAI))

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import read_scope, session_scope
 from db.models import Org, Unit
-from glrc_ui import clock, paging, validators, workflow
+from glrc_ui import clock, paging, search, validators, workflow
 from glrc_ui.actor import Actor
 from glrc_ui.errors import PermissionDenied, WorkflowError
 from glrc_ui.services import audit
@@ -80,8 +80,7 @@ def queue_page(actor: Actor, status: str = 'pending', keyword: str = '', date_fr
         query = query.where(col(Unit.credit_code) >= low, col(Unit.credit_code) < high,
                             col(Unit.credit_code).like(f'{low}%'))
     elif keyword:
-        like = f'%{keyword.replace("%", "").replace("_", "")}%'
-        query = query.where(col(Unit.name).like(like))
+        query = query.where(search.contains(Unit, 'name', keyword))
     if date_from:
         query = query.where(col(Unit.submitted_at) >= datetime.combine(date_from, time.min, clock.SHANGHAI))
     if date_to:

@@ -1,0 +1,60 @@
+"""Name search (单位名称, 姓名) through trigram indexes (glrc_ui/search.py, migration 0006): the same
+rows as a plain substring match, kept in step when names change, and answered by the index."""
+from sqlalchemy import text
+from sqlmodel import select
+
+from db.engine import get_engine, session_scope
+from db.models import Person, Unit
+from glrc_ui import search
+from glrc_ui.services import unit_review
+from tests import factories as f
+
+
+def names(model, keyword: str) -> set[str]:
+    with session_scope() as s:
+        return set(s.exec(select(model.name).where(search.contains(model, 'name', keyword))).all())
+
+
+def add_units(*unit_names: str) -> None:
+    with session_scope() as s:
+        for i, name in enumerate(unit_names):
+            s.add(Unit(name=name, credit_code=f'TESTCODE{i:010d}', state='pending_org'))
+
+
+def test_substrings_of_any_length_match_as_like_does():
+    add_units('桂林漓江旅游服务有限公司', '桂林山水文化传媒有限公司', '漓江科技（桂林）有限公司', 'Lijiang Tech Co')
+    assert names(Unit, '漓江旅游') == {'桂林漓江旅游服务有限公司'}                      # 4 characters: the index
+    assert names(Unit, '有限公司') == {'桂林漓江旅游服务有限公司', '桂林山水文化传媒有限公司', '漓江科技（桂林）有限公司'}
+    assert names(Unit, '漓江') == {'桂林漓江旅游服务有限公司', '漓江科技（桂林）有限公司'}    # 2: LIKE on the table
+    assert names(Unit, 'lijiang t') == {'Lijiang Tech Co'}                                   # case as LIKE
+    assert names(Unit, '%桂林_') == names(Unit, '桂林')                                       # no wildcards
+    assert names(Unit, '不存在的单位') == set()
+
+
+def test_a_renamed_or_new_row_is_found_by_its_new_name_only():
+    add_units('桂林旧名称科技有限公司')
+    with session_scope() as s:
+        unit = s.exec(select(Unit).where(Unit.name == '桂林旧名称科技有限公司')).one()
+        unit.name = '桂林新名称科技有限公司'
+        s.add(unit)
+    assert names(Unit, '旧名称科') == set()
+    assert names(Unit, '新名称科') == {'桂林新名称科技有限公司'}
+    f.person('13800138001', name='欧阳明月')
+    assert names(Person, '阳明月') == {'欧阳明月'}
+
+
+def test_the_queue_keyword_uses_the_trigram_index():
+    add_units('桂林漓江旅游服务有限公司')
+    with session_scope() as s:
+        query = select(Unit.id).where(search.contains(Unit, 'name', '漓江旅游'))
+        sql = str(query.compile(get_engine(), compile_kwargs={'literal_binds': True}))
+        if get_engine().dialect.name == 'sqlite':
+            plan = ' '.join(str(row) for row in s.exec(text('EXPLAIN QUERY PLAN ' + sql)).all())
+            assert 'unit_name_fts' in plan and 'VIRTUAL TABLE' in plan
+        else:
+            indexes = set(s.exec(text("SELECT indexname FROM pg_indexes WHERE tablename IN "
+                                      "('unit', 'person', 'application') AND indexname LIKE '%_trgm'")).all())
+            assert indexes == {'ix_unit_name_trgm', 'ix_person_name_trgm', 'ix_application_applicant_name_trgm'}
+    f.staff('center_q')
+    center = f.actor_of_account('center_q')
+    assert [row['name'] for row in unit_review.queue_page(center, 'all', '漓江旅游').items] == ['桂林漓江旅游服务有限公司']
