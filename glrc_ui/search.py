@@ -26,8 +26,11 @@ def contains(model, field: str, keyword: str) -> ColumnElement[bool]:
     target = getattr(model, field)
     pattern = f'%{word}%'
     fts = FTS_TABLES.get((model.__tablename__, field))
-    if len(word) < MIN_TRIGRAM or fts is None or get_engine().dialect.name != 'sqlite':
-        return target.like(pattern)      # PostgreSQL: the pg_trgm index serves this LIKE itself
+    dialect = get_engine().dialect.name
+    if dialect == 'postgresql':
+        return target.ilike(pattern)     # the pg_trgm index serves ILIKE itself (case as SQLite's LIKE)
+    if len(word) < MIN_TRIGRAM or fts is None:
+        return target.like(pattern)
     ids = text(f'SELECT rowid FROM {fts} WHERE {field} LIKE :name_pattern') \
         .bindparams(name_pattern=pattern).columns(column('rowid', Integer))
     return model.id.in_(ids)
