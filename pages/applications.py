@@ -146,28 +146,25 @@ class MyApplications:
             await ask_submit(actor, app_id, row['version'], row['number'], self._reload)
 
     async def _withdraw(self, actor: Actor, app_id: int) -> None:
-        row = self._row(app_id)
-        if row is None:
-            return
-
-        async def withdraw(actor: Actor) -> None:
-            await run.io_bound(applications.withdraw, actor, app_id, row['version'])
-            ui.notify('已撤回，申报回到“已保存”状态，可修改后重新提交', type='positive')
-            await self._reload(actor)
-        confirm('确认撤回', [f'确定撤回申报「{row["number"]}」吗？', '撤回后申报回到“已保存”状态，需重新提交才会进入审核。'],
-                guarded(withdraw, ROLES, active_only=True), color='deep-orange-10')
+        self._confirmed(app_id, applications.withdraw, '撤回', '撤回后申报回到“已保存”状态，需重新提交才会进入审核。',
+                        '已撤回，申报回到“已保存”状态，可修改后重新提交', 'deep-orange-10')
 
     async def _delete(self, actor: Actor, app_id: int) -> None:
+        self._confirmed(app_id, applications.delete, '删除', '删除后申报信息和已上传的附件都不能恢复。',
+                        '申报已删除', 'red-9')
+
+    def _confirmed(self, app_id: int, service, verb: str, consequence: str, done: str, color: str) -> None:
+        """A row action that asks first (naming the application), then calls service(actor, id, version)."""
         row = self._row(app_id)
         if row is None:
             return
 
-        async def delete(actor: Actor) -> None:
-            await run.io_bound(applications.delete, actor, app_id, row['version'])
-            ui.notify('申报已删除', type='positive')
+        async def act(actor: Actor) -> None:
+            await run.io_bound(service, actor, app_id, row['version'])
+            ui.notify(done, type='positive')
             await self._reload(actor)
-        confirm('确认删除', [f'确定删除申报「{row["number"]}」吗？', '删除后申报信息和已上传的附件都不能恢复。'],
-                guarded(delete, ROLES, active_only=True), color='red-9')
+        confirm(f'确认{verb}', [f'确定{verb}申报「{row["number"]}」吗？', consequence],
+                guarded(act, ROLES, active_only=True), color=color)
 
 
 async def ask_submit(actor: Actor, app_id: int, version: int, number: str, done) -> None:
