@@ -17,9 +17,10 @@ from tests.conftest import TEST_DB_URL, reset_postgres
 # Alembic compares column types only with compare_type (on by default since 1.12, and what env.py
 # asks for) and server defaults only with compare_server_default: both on, so nothing is skipped.
 def _modelled(obj, name, type_, reflected, compare_to) -> bool:
-    """The name-search indexes of migration 0006 are not models: SQLite's FTS5 tables (and their
-    shadow tables) and PostgreSQL's pg_trgm GIN indexes (glrc_ui/search.py). Nothing else is skipped."""
-    return not (name and ('_name_fts' in name or name.endswith('_trgm')))
+    """The name-search indexes of migrations 0006 and 0007 are not models: SQLite's FTS5 tables (their
+    shadow and vocabulary tables) and PostgreSQL's pg_trgm and character-pair GIN indexes
+    (glrc_ui/search.py). Nothing else is skipped."""
+    return not (name and ('_name_fts' in name or name.endswith(('_trgm', '_bigrams'))))
 
 
 COMPARE_OPTS = {'compare_type': True, 'compare_server_default': True, 'include_object': _modelled}

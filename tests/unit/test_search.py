@@ -1,5 +1,6 @@
-"""Name search (单位名称, 姓名) through trigram indexes (glrc_ui/search.py, migration 0006): the same
-rows as a plain substring match, kept in step when names change, and answered by the index."""
+"""Name search (单位名称, 姓名) through indexes (glrc_ui/search.py, migrations 0006 and 0007): the same
+rows as a plain substring match for every keyword length, kept in step when names change, and
+answered by an index from two characters on."""
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -25,10 +26,15 @@ def test_substrings_of_any_length_match_as_like_does():
     add_units('桂林漓江旅游服务有限公司', '桂林山水文化传媒有限公司', '漓江科技（桂林）有限公司', 'Lijiang Tech Co')
     assert names(Unit, '漓江旅游') == {'桂林漓江旅游服务有限公司'}                      # 4 characters: the index
     assert names(Unit, '有限公司') == {'桂林漓江旅游服务有限公司', '桂林山水文化传媒有限公司', '漓江科技（桂林）有限公司'}
-    assert names(Unit, '漓江') == {'桂林漓江旅游服务有限公司', '漓江科技（桂林）有限公司'}    # 2: LIKE on the table
+    assert names(Unit, '漓江') == {'桂林漓江旅游服务有限公司', '漓江科技（桂林）有限公司'}    # 2: pairs' index
+    assert names(Unit, '公司') == {'桂林漓江旅游服务有限公司', '桂林山水文化传媒有限公司', '漓江科技（桂林）有限公司'}
+    assert names(Unit, 'co') == {'Lijiang Tech Co'}                # a pair at the very end of a name
+    assert names(Unit, '林）') == {'漓江科技（桂林）有限公司'}
+    assert names(Unit, '江') == {'桂林漓江旅游服务有限公司', '漓江科技（桂林）有限公司'}       # 1: LIKE
     assert names(Unit, 'lijiang t') == {'Lijiang Tech Co'}                                   # case as LIKE
     assert names(Unit, '%桂林_') == names(Unit, '桂林')                                       # no wildcards
     assert names(Unit, '不存在的单位') == set()
+    assert names(Unit, '不在') == set()
 
 
 def test_a_renamed_or_new_row_is_found_by_its_new_name_only():
@@ -39,8 +45,33 @@ def test_a_renamed_or_new_row_is_found_by_its_new_name_only():
         s.add(unit)
     assert names(Unit, '旧名称科') == set()
     assert names(Unit, '新名称科') == {'桂林新名称科技有限公司'}
+    assert names(Unit, '旧名') == set()
+    assert names(Unit, '新名') == {'桂林新名称科技有限公司'}
     f.person('13800138001', name='欧阳明月')
     assert names(Person, '阳明月') == {'欧阳明月'}
+    assert names(Person, '明月') == {'欧阳明月'}
+    with session_scope() as s:
+        s.delete(s.exec(select(Unit).where(Unit.name == '桂林新名称科技有限公司')).one())
+    assert names(Unit, '新名') == set()
+
+
+def test_a_two_character_name_is_found_through_an_index():
+    """张三 — the commonest shape of a Chinese name — is looked up in an index, not by scanning."""
+    f.person('13800138002', name='张三')
+    f.person('13800138003', name='李张三')
+    f.person('13800138004', name='张三丰')
+    f.person('13800138005', name='王五')
+    assert names(Person, '张三') == {'张三', '李张三', '张三丰'}
+    with session_scope() as s:
+        query = select(Person.id).where(search.contains(Person, 'name', '张三'))
+        sql = str(query.compile(get_engine(), compile_kwargs={'literal_binds': True}))
+        if get_engine().dialect.name == 'sqlite':
+            plan = ' '.join(str(row) for row in s.exec(text('EXPLAIN QUERY PLAN ' + sql)).all())
+            assert 'person_name_fts' in plan and 'person_name_fts_vocab' in plan
+        else:
+            s.exec(text('SET LOCAL enable_seqscan = off'))
+            plan = ' '.join(str(row) for row in s.exec(text('EXPLAIN ' + sql)).all())
+            assert 'ix_person_name_bigrams' in plan
 
 
 def test_the_queue_keyword_uses_the_trigram_index():
