@@ -1,19 +1,23 @@
-"""The one upload field (avatar, licence, evidence): streamed to the upload temp dir, size refused
-before copying, then handed to a service that checks the content and keeps it (files.accept →
-record in the service's transaction). Errors appear under the field; the file list is cleared
-after every try, so no rejected file lingers as if it were kept."""
+"""The one upload field (avatar, licence, evidence): the POST's file part is written once, straight
+into the upload temp dir, hashed on the way (glrc_ui.upload_stream); more than the field's limit is
+refused while streaming; the file is then moved (renamed, not copied) to the handler's temp path and
+handed to a service that checks the content and keeps it (files.accept → record in the service's
+transaction). Errors appear under the field; the file list is cleared after every try, so no
+rejected file lingers as if it were kept."""
 import html
+import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from fastapi import HTTPException, Request
 from nicegui import app, run, ui
-from nicegui.elements.upload_files import create_file_upload
-from starlette.datastructures import UploadFile
+from nicegui.elements.upload_files import LargeFileUpload
 
 from components import forms
 from components.auth import guarded
+from glrc_ui import upload_stream
 from glrc_ui.actor import Actor
 from glrc_ui.errors import ValidationError
 from glrc_ui.services import files
@@ -40,12 +44,14 @@ def upload_field(label: str, save: Callable[[Actor, Path, str], Any], *, field: 
         binder.clear()   # a new try: the last refusal no longer applies
         tmp = files.temp_path()
         try:
-            if e.file.size() > max_size:  # refuse before copying anything
+            if e.file.size() > max_size:  # refused while streaming: nothing was kept
                 raise ValidationError(field, f'文件大小不能超过 {limit_text}')
-            await e.file.save(tmp)  # streamed to disk, never whole in memory
+            await e.file.save(tmp)  # a streamed upload is renamed, not copied
             result = await run.io_bound(save, actor, tmp, e.file.name)
         finally:
-            tmp.unlink(missing_ok=True)
+            files.discard_temp(tmp)
+            if isinstance(e.file, StreamedUpload):
+                e.file.discard()
             upload.reset()
         done = on_saved(actor, result)
         if done is not None:
@@ -68,25 +74,56 @@ def upload_field(label: str, save: Callable[[Actor, Path, str], Any], *, field: 
     return upload
 
 
+@dataclass
+class StreamedUpload(LargeFileUpload):
+    """A file part the route has already written into the upload temp dir (upload_stream), with its
+    digest remembered: save() moves it (a rename on the same file system) instead of copying it, so
+    files.accept neither copies nor re-reads it. When too large, nothing was kept: size() says how
+    many bytes came before the route stopped."""
+    _size: int = 0
+
+    def __post_init__(self) -> None:
+        # removed at the latest when the event is gone, whether or not a handler took the file
+        self._finalizer = weakref.finalize(self, files.discard_temp, self._path)
+
+    def size(self) -> int:
+        return self._size
+
+    async def save(self, path: str | Path) -> None:
+        target = Path(path)
+        try:
+            files.rename_temp(self._path, target)
+        except OSError:   # another file system: copy it as NiceGUI does (then read again by _check)
+            await super().save(target)
+
+    def discard(self) -> None:
+        files.discard_temp(self._path)
+
+
 class SingleFileUpload(ui.upload):
     """ui.upload whose route takes exactly one file part and no other field: more parts or a plain
-    form field answer 400 before any handler runs (a POST with 200 parts made 75 rows before).
+    form field answer 400 before any handler runs (a POST with 200 parts made 75 rows before). The
+    part is streamed into the upload temp dir once (upload_stream); past max_file_size the route
+    stops reading and answers 413, and the handler still runs to show the size message under the field.
 
-    A shim over NiceGUI's own route (same URL, same handler chain); upstream note: Upload could pass
-    max_files / max_fields to request.form()."""
+    A replacement of NiceGUI's own route (same URL, same handler chain)."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, max_file_size: int = files.MAX_FILE, **kwargs) -> None:
+        super().__init__(*args, max_file_size=max_file_size, **kwargs)
         app.remove_route(self._registered_url)
+        limit = max_file_size
 
         @app.post(self._registered_url, include_in_schema=False)
         async def upload_route(request: Request) -> dict[str, str]:
             if self.is_ignoring_events:
                 raise HTTPException(status_code=403, detail='Upload is disabled or hidden')
-            async with request.form(max_files=1, max_fields=0) as form:
-                parts = list(form.values())
-                if len(parts) != 1 or not isinstance(parts[0], UploadFile):
-                    raise HTTPException(status_code=400, detail='一次只能上传一个文件')
-                files = [await create_file_upload(cast(UploadFile, parts[0]))]
-            await self.handle_uploads(files)
+            try:
+                received = await upload_stream.receive_one_file(request.headers.get('content-type'),
+                                                                request.stream(), limit)
+            except upload_stream.Refused as refused:
+                raise HTTPException(status_code=refused.status, detail=refused.detail) from None
+            name = received.filename.replace('\\', '/').rsplit('/', 1)[-1]  # as NiceGUI's own uploads
+            await self.handle_uploads([StreamedUpload(name, received.content_type, received.path, received.size)])
+            if received.too_large:
+                raise HTTPException(status_code=413, detail=f'文件大小不能超过 {limit // files.MB} MB')
             return {'upload': 'success'}

@@ -4,6 +4,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -233,27 +234,80 @@ def temp_path() -> Path:
 
 
 def _check(path: Path, allowed: tuple[str, ...], max_size: int, field: str) -> tuple[int, str, str]:
-    """(size, real type, sha256) of a file on disk, read in chunks; ValidationError when refused."""
-    size = path.stat().st_size
+    """(size, real type, sha256) of a file on disk; ValidationError when refused. A file streamed in by
+    an upload (remember_streamed) is not read again: its digest and markup scan come from that pass,
+    only its head and tail are read; any other file is read once, in chunks."""
+    stat = path.stat()
+    size = stat.st_size
     if size == 0:
         raise ValidationError(field, '文件为空，请重新选择')
     if size > max_size:
         raise ValidationError(field, f'文件大小不能超过 {max_size // MB} MB')
-    digest = hashlib.sha256()
-    markup = MarkupScan()  # HTML anywhere, not only in the head that sniff sees (late polyglots)
+    streamed = _streamed_result(path, stat)
     with open(path, 'rb') as f:
         head = f.read(2048)
         f.seek(max(0, size - 2048))
         tail = f.read(2048)
-        f.seek(0)
-        while chunk := f.read(MB):
-            digest.update(chunk)
-            markup.feed(chunk)
+        if streamed is None:
+            digest = hashlib.sha256()
+            markup = MarkupScan()  # HTML anywhere, not only in the head that sniff sees (late polyglots)
+            f.seek(0)
+            while chunk := f.read(MB):
+                digest.update(chunk)
+                markup.feed(chunk)
+            streamed = digest.hexdigest(), markup.close()
+    hexdigest, has_markup_inside = streamed
     real_type = sniff(head, tail)
-    if real_type not in allowed or markup.close():
+    if real_type not in allowed or has_markup_inside:
         names = '、'.join(TYPE_NAMES[t] for t in allowed)
         raise ValidationError(field, f'文件内容不是有效的 {names} 文件，请上传 {names} 格式')
-    return size, real_type, digest.hexdigest()
+    return size, real_type, hexdigest
+
+
+# What an upload's single streaming pass found (glrc_ui.upload_stream), so that _check does not read
+# the file again: the SHA-256 and whether markup is inside, per temp file. An entry holds only while
+# the file is the very one that was streamed (device, inode, size, mtime; a re-encoded image is a new
+# file) and is used once; entries of files removed unused go with the file (discard_temp) or, at
+# the latest, when the next entry is made.
+_streamed: dict[Path, tuple[tuple[int, int, int, int], str, bool]] = {}
+_streamed_lock = threading.Lock()
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def remember_streamed(path: Path, sha256: str, markup: bool) -> None:
+    """Record the digest and markup scan of a temp file just written and closed (see _check)."""
+    entry = (_identity(path.stat()), sha256, markup)
+    with _streamed_lock:
+        for old in [p for p in _streamed if not p.exists()]:
+            del _streamed[old]
+        _streamed[path] = entry
+
+
+def _streamed_result(path: Path, stat: os.stat_result) -> tuple[str, bool] | None:
+    with _streamed_lock:
+        entry = _streamed.pop(path, None)
+    if entry is None or entry[0] != _identity(stat):
+        return None
+    return entry[1], entry[2]
+
+
+def rename_temp(src: Path, dst: Path) -> None:
+    """Move a streamed temp file to another temp path (same file system: a rename, no copy); what
+    was remembered about it moves with it."""
+    os.replace(src, dst)
+    with _streamed_lock:
+        if (entry := _streamed.pop(src, None)) is not None:
+            _streamed[dst] = entry
+
+
+def discard_temp(path: Path) -> None:
+    """Remove a temp file (if still there) and what was remembered about it."""
+    path.unlink(missing_ok=True)
+    with _streamed_lock:
+        _streamed.pop(path, None)
 
 
 def public(row: StoredFile) -> dict:

@@ -1,6 +1,7 @@
 """Unbounded disk use (issue 7, item 1): one file part per upload request, an upload rate and a
 storage quota per account, replaced files counted until their bytes are gone, temp files kept in the
 data dir and swept, never while an upload may still be writing them."""
+import hashlib
 import os
 import tempfile
 import time
@@ -10,8 +11,10 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from components import upload as upload_component
+from db.engine import read_scope
 from db.models import StoredFile
-from glrc_ui import config
+from glrc_ui import config, upload_stream
 from glrc_ui.errors import ValidationError
 from glrc_ui.pdf import simple_pdf
 from glrc_ui.services import files, units
@@ -36,9 +39,10 @@ async def test_two_file_parts_in_one_request_are_refused_before_any_handler(user
     pdf = simple_pdf(['x'])
     response = await user.http_client.post(url, files=[('file', ('a.pdf', pdf, 'application/pdf')),
                                                        ('file', ('b.pdf', pdf, 'application/pdf'))])
-    assert response.status_code == 400
+    assert response.status_code == 400 and response.json()['detail'] == '一次只能上传一个文件'
     await f.settle()
     assert f.count_rows(StoredFile) == 0 and f.unit_get(unit_id).licence_file_id is None
+    assert not any((config.current().upload_dir / 'tmp').iterdir())   # the first part's temp file is gone
 
 
 async def test_a_plain_form_field_on_the_upload_route_is_a_400(user: User):
@@ -47,6 +51,80 @@ async def test_a_plain_form_field_on_the_upload_route_is_a_400(user: User):
     response = await user.http_client.post(url, data={'file': 'not a file'})
     assert response.status_code == 400
     assert f.count_rows(StoredFile) == 0
+
+
+def part_files() -> list[str]:
+    """The upload temp dir's files (Python's own temp files go there too: see use_private_tempdir)."""
+    return sorted(p.name for p in (config.current().upload_dir / 'tmp').iterdir())
+
+
+async def test_an_upload_is_written_once_and_not_read_again(user: User, monkeypatch):
+    """Through the real route (issue 11): the body streams into the upload temp dir once, hashed on the
+    way; the handler renames that file, never copies it (NiceGUI's LargeFileUpload.save), and
+    files._check reads only its head and tail; the row's SHA-256 is that of the bytes sent."""
+    unit_id, account = f.unit_registered(95)
+    url = await open_unit_form(user, account)
+    content = b'%PDF-1.4\n' + os.urandom(3 * files.MB) + b'\n%%EOF\n'
+    written: list[int] = []
+    real_write = upload_stream._Writer.write
+    monkeypatch.setattr(upload_stream._Writer, 'write',
+                        lambda self, chunks: (written.append(sum(map(len, chunks))), real_write(self, chunks))[1])
+
+    async def no_copy(self, path):
+        raise AssertionError('a streamed upload is copied')
+    monkeypatch.setattr(upload_component.LargeFileUpload, 'save', no_copy)
+    hashed: list[str] = []
+    real_sha256 = files.hashlib.sha256
+
+    class Hashlib:
+        @staticmethod
+        def sha256(*args):
+            hashed.append('sha256')
+            return real_sha256(*args)
+    monkeypatch.setattr(files, 'hashlib', Hashlib)
+    response = await user.http_client.post(url, files={'file': ('执照.pdf', content, 'application/pdf')})
+    assert response.status_code == 200, response.text
+    await f.eventually(lambda: f.unit_get(unit_id).licence_file_id is not None)
+    await user.should_see('营业执照已上传', retries=100)
+    file_id = f.unit_get(unit_id).licence_file_id
+    with read_scope() as s:
+        row = s.get(StoredFile, file_id)
+        assert row.sha256 == hashlib.sha256(content).hexdigest() and row.size == len(content)
+    assert sum(written) == len(content)           # written once, by the route
+    assert hashed == []                            # _check did not hash it again
+    assert files.path_of(row.stored_name).read_bytes() == content
+    assert part_files() == []
+
+
+async def test_a_file_over_the_field_limit_is_refused_while_streaming_and_the_field_says_so(user: User):
+    f.staff('center_one')
+    await f.open_logged_in(user, 'center_one', path='/account/settings', expect='保存')
+    url = next(e for e in user.client.layout.descendants() if isinstance(e, ui.upload)).props['url']
+    body = b'\x89PNG\r\n\x1a\n' + b'\x00' * (3 * files.MB)      # over the avatar's 2 MB, under the body limit
+    response = await user.http_client.post(url, files={'file': ('big.png', body, 'image/png')})
+    assert response.status_code == 413 and '2 MB' in response.json()['detail']
+    await user.should_see('文件大小不能超过 2 MB', retries=100)
+    assert f.count_rows(StoredFile) == 0 and part_files() == []
+
+
+async def test_a_client_gone_mid_upload_leaves_no_temp_file(user: User):
+    unit_id, account = f.unit_registered(96)
+    url = await open_unit_form(user, account)
+    boundary = 'glrcGoneBoundary'
+
+    async def body():
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
+               'Content-Type: application/pdf\r\n\r\n%PDF-1.4\n').encode()
+        for _ in range(3):
+            yield os.urandom(files.MB)     # more than one batch: the temp file exists by now
+        raise ConnectionResetError('the browser went away')
+
+    with pytest.raises(Exception) as gone:   # the app's middleware may wrap it in a group
+        await user.http_client.post(url, content=body(),
+                                    headers={'content-type': f'multipart/form-data; boundary={boundary}'})
+    assert 'the browser went away' in repr(gone.value) or 'the browser went away' in repr(gone.value.__cause__)
+    await f.settle()
+    assert part_files() == [] and f.unit_get(unit_id).licence_file_id is None
 
 
 def test_repeated_licence_posts_hit_the_upload_rate_limit():
