@@ -1,4 +1,8 @@
 """The paging helper (whitelisted sorts, clamped sizes, keyset = offset rows) and field schemas."""
+import re
+from datetime import timedelta
+from contextlib import contextmanager
+
 import pytest
 
 from glrc_ui import paging
@@ -41,6 +45,69 @@ def test_keyset_pages_hold_exactly_the_offset_pages(nine_units, sort_by, descend
         assert plain.total == keyed.total == 9
     assert by_keyset == by_offset
     assert sorted(sum(by_offset, [])) == sorted(set(sum(by_offset, []))) and len(sum(by_offset, [])) == 9
+
+
+@contextmanager
+def offsets():
+    """The OFFSET values of the statements sent while the block runs (0s left out)."""
+    from sqlalchemy import event
+
+    from db.engine import get_engine
+    found: list = []
+
+    def log(conn, cursor, statement, parameters, context, executemany):
+        if 'OFFSET' in statement:
+            named = re.search(r'OFFSET %\((\w+)\)s', statement)   # psycopg; SQLite: the last "?"
+            value = parameters[named.group(1)] if named else parameters[-1]
+            if value:
+                found.append(value)
+    event.listen(get_engine(), 'before_cursor_execute', log)
+    try:
+        yield found
+    finally:
+        event.remove(get_engine(), 'before_cursor_execute', log)
+
+
+@pytest.mark.parametrize('sort_by, descending', [('submitted_at', True), ('submitted_at', False),
+                                                  ('name', True), ('name', False)])
+def test_going_back_a_page_reads_backwards_from_the_shown_page_and_holds_the_offset_rows(
+        nine_units, sort_by, descending):
+    """上一页 from a deep page costs what 下一页 does: rows before the shown page's first, read from the
+    index backwards — no OFFSET — and the same rows as counted out from the start."""
+    center = nine_units
+    cursor = None
+    for page in (1, 2, 3):   # forwards to page 3 (keyset)
+        cursor = unit_review.queue_page(center, 'all', sort_by=sort_by, descending=descending, page=page,
+                                        per_page=3, after=cursor).cursor
+    for page in (2, 1):      # and back
+        with offsets() as skipped, f.sql_log() as statements:
+            back = unit_review.queue_page(center, 'all', sort_by=sort_by, descending=descending, page=page,
+                                          per_page=3, after=cursor)
+        plain = unit_review.queue_page(center, 'all', sort_by=sort_by, descending=descending, page=page, per_page=3)
+        assert [r['id'] for r in back.items] == [r['id'] for r in plain.items]
+        assert skipped == [], statements     # no row was counted out
+        if page == 2:
+            assert [s for s in statements if 'unit.id <' in s or 'unit.id >' in s], statements
+        cursor = back.cursor
+
+
+def test_going_back_counts_out_the_page_when_rows_went_meanwhile(nine_units):
+    center = nine_units
+    cursor = None
+    for page in (1, 2, 3):
+        shown = unit_review.queue_page(center, 'all', page=page, per_page=3, after=cursor)
+        cursor = shown.cursor
+    from db.engine import session_scope
+    from db.models import Unit
+    with session_scope() as s:   # four of the first six moved to the end: fewer than a page lie before page 3
+        first_two = unit_review.queue_page(center, 'all', page=1, per_page=6).items
+        for row in first_two[:4]:
+            unit = s.get(Unit, row['id'])
+            unit.submitted_at = unit.submitted_at + timedelta(days=30)
+            s.add(unit)
+    back = unit_review.queue_page(center, 'all', page=2, per_page=3, after=cursor)
+    plain = unit_review.queue_page(center, 'all', page=2, per_page=3)
+    assert [r['id'] for r in back.items] == [r['id'] for r in plain.items] and len(back.items) == 3
 
 
 def test_a_cursor_is_ignored_unless_it_ends_the_page_before_in_the_same_order(nine_units):
