@@ -65,24 +65,52 @@ if [ -f ../shared/tools/layers.py ]; then
   python3 ../shared/tools/layers.py . | tail -1
 fi
 
-echo "=== Test suite on SQLite ==="
-.venv/bin/python -m pytest "$@"
-
-if [ "${GLRC_TEST_SKIP_PG:-}" = 1 ] && [ "${CI:-}" != true ]; then
-  echo "Skipping the PostgreSQL run (GLRC_TEST_SKIP_PG=1)"; exit 0
-fi
 PG_URL=${GLRC_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 pg_ok() { .venv/bin/python -c "import sqlalchemy as sa,sys; sa.create_engine(sys.argv[1]).connect().close()" "$PG_URL" >/dev/null 2>&1; }
-if ! pg_ok && command -v pg_ctlcluster >/dev/null 2>&1; then
+run_pg=1
+if [ "${GLRC_TEST_SKIP_PG:-}" = 1 ] && [ "${CI:-}" != true ]; then
+  echo "Skipping the PostgreSQL run (GLRC_TEST_SKIP_PG=1)"; run_pg=
+fi
+if [ -n "$run_pg" ] && ! pg_ok && command -v pg_ctlcluster >/dev/null 2>&1; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >/dev/null 2>&1 || true
   sleep 2
 fi
-if ! pg_ok; then
+if [ -n "$run_pg" ] && ! pg_ok; then
   if [ "${CI:-}" = true ]; then
     echo "ERROR: PostgreSQL at $PG_URL is unreachable; CI must run the suite on it" >&2; exit 1
   fi
-  echo "WARNING: PostgreSQL at $PG_URL is unreachable; skipped the PostgreSQL run" >&2; exit 0
+  echo "WARNING: PostgreSQL at $PG_URL is unreachable; skipped the PostgreSQL run" >&2; run_pg=
 fi
-echo "=== Test suite on PostgreSQL ==="
-# the axe-core and layout checks look at markup that does not depend on the database: SQLite pass only
-GLRC_TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -m "not ui_only and not once" "$@"
+
+# The two passes run side by side (much of a pass waits on a browser, a server start or a socket; each
+# has its own database, temp dir, ports and Redis key prefixes); GLRC_TEST_SERIAL=1 runs one after the
+# other. The PostgreSQL pass skips the axe-core and layout checks (markup that does not depend on the
+# database) and the tests that bring their own database: SQLite pass only.
+work=$(mktemp -d "${TMPDIR:-/tmp}/glrc-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pg_pass() {
+  GLRC_TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -m "not ui_only and not once" \
+    --basetemp "$work/pg" "$@"
+}
+pg_status=0
+if [ -n "$run_pg" ] && [ "${GLRC_TEST_SERIAL:-}" != 1 ]; then
+  echo "=== Test suites on SQLite (shown as it runs) and on PostgreSQL (shown when done), side by side ==="
+  pg_pass "$@" > "$work/pg.log" 2>&1 &
+  pg_pid=$!
+  sqlite_status=0
+  .venv/bin/python -m pytest --basetemp "$work/sqlite" "$@" || sqlite_status=$?
+  wait "$pg_pid" || pg_status=$?
+  echo "=== Test suite on PostgreSQL ==="
+  cat "$work/pg.log"
+else
+  echo "=== Test suite on SQLite ==="
+  sqlite_status=0
+  .venv/bin/python -m pytest --basetemp "$work/sqlite" "$@" || sqlite_status=$?
+  if [ -n "$run_pg" ]; then
+    echo "=== Test suite on PostgreSQL ==="
+    pg_pass "$@" || pg_status=$?
+  fi
+fi
+[ "$sqlite_status" = 0 ] || echo "FAILED: the SQLite pass (exit $sqlite_status)" >&2
+[ "$pg_status" = 0 ] || echo "FAILED: the PostgreSQL pass (exit $pg_status)" >&2
+[ "$sqlite_status" = 0 ] && [ "$pg_status" = 0 ]

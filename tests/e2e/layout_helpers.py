@@ -1,6 +1,7 @@
 """Layout checks for the browser tests at a given viewport (phone, desktop).
 
-A `LayoutWalk` takes a numbered full-page screenshot at every step and measures, in the browser:
+A `LayoutWalk` measures at every step, in the browser (and takes a numbered full-page screenshot of the
+step: of every step when GLRC_LAYOUT_SHOTS=1 — the default outside CI — else of the steps with a problem):
 - the page itself does not scroll sideways (documentElement/body scrollWidth ≤ the viewport width,
   and a phone never zooms out: window.innerWidth stays the viewport width);
 - nothing visible sticks out of the viewport (outermost offenders are named with their edges);
@@ -18,6 +19,7 @@ A `LayoutWalk` takes a numbered full-page screenshot at every step and measures,
 
 Layout problems are collected, not raised at once, so one run shows every step of a walk; the
 test fails at the end with the whole list (`finish()`). Functional steps stay ordinary expects."""
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,8 @@ from playwright.sync_api import Locator, Page, expect
 from tests.e2e import helpers
 
 LAYOUT_DIR = helpers.ARTIFACTS / 'layout'
+# a full-page screenshot of every step is for people looking at the pages; CI keeps those of failing steps
+ALL_SHOTS = os.environ.get('GLRC_LAYOUT_SHOTS', '0' if os.environ.get('CI') == 'true' else '1') == '1'
 TOLERANCE = 1.0  # px: sub-pixel rounding of borders and transforms
 MIN_TABLE_WINDOW = 120  # px: the least room a scrolling table leaves between its sticky columns
 
@@ -354,18 +358,20 @@ class LayoutWalk:
         self.problems.append(f'[{self.current}] {text}')
 
     def step(self, slug: str, controls: list[tuple] = (), *, settle_ms: int = 350) -> None:
-        """Screenshot, then every layout measurement of this step."""
+        """Every layout measurement of this step, and its screenshot (see ALL_SHOTS)."""
         self.number += 1
         self.current = f'{self.viewport.name}-{self.number:02d}-{slug}'
         self.page.wait_for_timeout(settle_ms)  # transitions (drawer, dialog, notification) come to rest
         self.page.evaluate('window.scrollTo(0, 0)')
-        path = LAYOUT_DIR / f'{self.current}.png'
-        self.page.screenshot(path=str(path), full_page=True)
-        self.shots.append(path)
+        problems = len(self.problems)
         self._page_checks()
         for name, locator, *optional in controls:
             self.control(name, locator, optional=bool(optional and optional[0]))
         self.page.evaluate('window.scrollTo(0, 0)')
+        if ALL_SHOTS or len(self.problems) > problems:
+            path = LAYOUT_DIR / f'{self.current}.png'
+            self.page.screenshot(path=str(path), full_page=True)
+            self.shots.append(path)
 
     def _page_checks(self) -> None:
         vw = self.viewport.width
