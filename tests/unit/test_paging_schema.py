@@ -1,7 +1,7 @@
 """The paging helper (whitelisted sorts, clamped sizes, keyset = offset rows) and field schemas."""
 import re
-from datetime import timedelta
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 
