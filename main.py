@@ -13,7 +13,7 @@ def serve() -> None:
     from nicegui import storage
 
     import pages
-    from glrc_ui import config, http
+    from glrc_ui import config, http, runtime
     from glrc_ui.services import files
 
     files.use_private_tempdir()
@@ -21,8 +21,12 @@ def serve() -> None:
     files.sweep_orphans(in_flight=files.IN_FLIGHT if settings.redis_url else timedelta(0))
     app.on_startup(lambda: background_tasks.create(_sweep_regularly(), name='upload-sweeper'))
     app.on_startup(lambda: _worker_threads(settings.worker_threads))
-    app.on_startup(_freeze_start_up_objects)
+    app.on_startup(runtime.freeze_start_up_objects)
+    app.on_delete(runtime.release_page)
+    if probe_path := os.environ.get('GLRC_GC_LOG'):   # opt-in, for the load scripts (benchmarks/load)
+        app.on_startup(lambda: runtime.install_probes(probe_path))
     if not os.environ.get('NICEGUI_USER_SIMULATION'):
+        app.on_startup(runtime.install_gc_policy)   # the server's collector, not the test process's
         storage.Storage.path = (settings.data_dir / 'nicegui').resolve()
         app.storage = storage.Storage()
     app.add_middleware(http.BodyLimitMiddleware)
@@ -46,15 +50,6 @@ def serve() -> None:
            favicon='🏛', session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies},
            gzip_middleware_factory=http.gzip_except_files, endpoint_documentation='none', reconnect_timeout=10,
            server_header=False)  # passed on to uvicorn: no `server: uvicorn` banner
-
-
-def _freeze_start_up_objects() -> None:
-    """Everything imported and built at start-up lives as long as the process: moved out of the
-    garbage collector's generations, a full collection no longer walks it (shorter pauses with many
-    open tabs)."""
-    import gc
-    gc.collect()
-    gc.freeze()
 
 
 def _worker_threads(count: int) -> None:

@@ -15,6 +15,7 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import SlidingWindowCounterRateLimiter
 from passlib.context import CryptContext
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from db.engine import read_scope, session_scope
@@ -379,36 +380,80 @@ def resolve_session(token: str | None, *, touch: bool = True, ip: str | None = N
         return _resolve_session(token, touch=False, ip=ip, writable=False)
 
 
+# A session in use is marked as such (last_seen_at) at most this often, by the app clock: a write
+# (on SQLite the database's one write lock) for every click of every open tab held up page changes
+# with a few hundred clerks at work. Its validity (revoked, disabled, timed out) is still checked on
+# every event. The idle limit counts from the last mark, so a session may end up to this much before
+# the idle limit has passed since the very last click: the stricter side, never a longer session.
+TOUCH_EVERY = timedelta(seconds=30)
+
+
 def _resolve_session(token: str | None, *, touch: bool, ip: str | None, writable: bool = True) -> Actor | None:
-    """writable=False: read only; a session that should end is refused without recording it."""
+    """writable=False: read only; a session that should end is refused without recording it.
+
+    Read first (no write lock): a live session that was marked in use within TOUCH_EVERY is answered
+    from the read. Only ending a session or marking it in use opens a write transaction, which looks
+    at the row again (another tab may have ended or marked it meanwhile)."""
     if not token or not isinstance(token, str):
         return None
-    with session_scope() if writable else read_scope() as s:
-        row = s.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
-        if row is None or row.revoked_at is not None:
+    now = clock.now()
+    actor = None
+    with read_scope() as s:
+        row, user, reason = _session_state(s, token, now)
+        if row is None:
             return None
-        user = s.get(User, row.user_id)
+        if user is not None and reason is None:
+            actor = actor_of(user, ip, s)
+            if not (touch and writable and now - row.last_seen_at >= TOUCH_EVERY):
+                return actor
+        if not writable:
+            return None
+    if actor is not None:   # only the mark is due: best effort, never a refused click
+        try:
+            return _end_or_mark(token, touch=touch, ip=ip)
+        except OperationalError as exc:
+            if 'locked' not in str(exc).lower():
+                raise
+            logging.getLogger('glrc').info('session not marked in use: the database is busy')
+            return actor
+    return _end_or_mark(token, touch=touch, ip=ip)
+
+
+def _end_or_mark(token: str, *, touch: bool, ip: str | None) -> Actor | None:
+    """The write half of _resolve_session: end a session that must end, or mark it in use."""
+    with session_scope() as s:
         now = clock.now()
-        if user is None or effective_status(s, user) == 'disabled':
-            if writable:
-                row.revoked_at, row.revoked_reason = now, 'disabled'
-                s.add(row)
+        row, user, reason = _session_state(s, token, now)
+        if row is None:
             return None
-        reason = None
-        if now - row.created_at > timedelta(hours=config.current().absolute_hours):
-            reason = 'absolute_timeout'
-        elif now - row.last_seen_at > _idle_limit(user.role):
-            reason = 'idle_timeout'
+        if reason == 'disabled' or user is None:
+            row.revoked_at, row.revoked_reason = now, 'disabled'
+            s.add(row)
+            return None
         if reason:
-            if writable:
-                row.revoked_at, row.revoked_reason = now, reason
-                s.add(row)
-                audit.record(s, 'session_expired', actor=actor_of(user, ip), obj=f'user:{user.id}', result=reason)
+            row.revoked_at, row.revoked_reason = now, reason
+            s.add(row)
+            audit.record(s, 'session_expired', actor=actor_of(user, ip), obj=f'user:{user.id}', result=reason)
             return None
-        if touch:
+        if touch and now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             s.add(row)
         return actor_of(user, ip, s)
+
+
+def _session_state(s: Session, token: str, now: datetime) -> tuple[AuthSession | None, User | None, str | None]:
+    """(row, user, why it must end now or None); row None: no such session, or already ended."""
+    row = s.exec(select(AuthSession).where(AuthSession.token_hash == _token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None, None, None
+    user = s.get(User, row.user_id)
+    if user is None or effective_status(s, user) == 'disabled':
+        return row, user, 'disabled'
+    if now - row.created_at > timedelta(hours=config.current().absolute_hours):
+        return row, user, 'absolute_timeout'
+    if now - row.last_seen_at > _idle_limit(user.role):
+        return row, user, 'idle_timeout'
+    return row, user, None
 
 
 def session_end_reason(token: str | None) -> str | None:

@@ -443,7 +443,7 @@ class LoginResult:
 async def login(base_url: str, account: str, password: str, *, tab: str = '管理人员', sub_tab: str | None = None,
                 home_heading: str = '首页', timeout: float = 120.0, connect_home: bool = True,
                 id_label: str | None = None, expect_text: str | None = None,
-                socket_timeout: float = SOCKET_CONNECT_TIMEOUT) -> LoginResult:
+                socket_timeout: float = SOCKET_CONNECT_TIMEOUT, browser: Browser | None = None) -> LoginResult:
     """One login as a browser does it: /login, pick the tab, type account and password, click 登录,
     follow the navigation to /login/finish?… and on to /, and check that / is the 首页.
 
@@ -451,11 +451,16 @@ async def login(base_url: str, account: str, password: str, *, tab: str = '管�
     connect_home: also connect the home page's socket, as the browser does once it shows the page.
     expect_text: a text the home page must show (e.g. '您好，<name>': the right account is logged in).
     socket_timeout: how long a socket may take to connect (a browser reloads the page after 20 s).
+    browser: log in with this browser and leave it open (its cookies then carry the session: open more
+    pages with it, e.g. benchmarks/load/held_clients.py); by default a browser of its own, closed after.
     Never raises for a failed login: the result says what happened (ok, error, statuses, seconds)."""
     result = LoginResult(account=account)
     start = time.monotonic()
     deadline = start + timeout
-    browser = Browser(base_url, request_timeout=timeout)
+    keep_browser = browser is not None
+    if browser is None:
+        browser = Browser(base_url, request_timeout=timeout)
+    first_hop = len(browser.hops)
     step = 'GET /login'
     mark = start
     sock: PageSocket | None = None
@@ -520,11 +525,15 @@ async def login(base_url: str, account: str, password: str, *, tab: str = '管�
         result.error = f'{step}: {type(exc).__name__}: {exc}'.strip()
     finally:
         result.seconds = time.monotonic() - start
-        result.statuses = [(hop.path, hop.status) for hop in browser.hops]
-        result.hop_seconds = [hop.seconds for hop in browser.hops]
+        result.statuses = [(hop.path, hop.status) for hop in browser.hops[first_hop:]]
+        result.hop_seconds = [hop.seconds for hop in browser.hops[first_hop:]]
         result.socket_drops = list(sock.drops) if sock is not None else []
-        with contextlib.suppress(Exception):
-            await browser.close()
+        if not keep_browser:
+            with contextlib.suppress(Exception):
+                await browser.close()
+        elif sock is not None and not result.ok:   # the login page's socket, left open by the failure
+            with contextlib.suppress(Exception):
+                await sock.close()
     return result
 
 
