@@ -34,7 +34,7 @@ class PagedTable:
         self.fetch = fetch
         self.cursor = first.cursor
         self.pagination = {'page': 1, 'rowsPerPage': per_page, 'sortBy': sort_by, 'descending': descending,
-                           'rowsNumber': first.total}
+                           'rowsNumber': _rows_number(first, 1, per_page)}
         sticky = 'glrc-sticky-left glrc-name'
         cols = [dict(columns[0], classes=sticky, headerClasses=sticky), *columns[1:],
                 {'name': 'actions', 'label': '操作', 'field': 'id', 'align': 'center',
@@ -77,11 +77,23 @@ class PagedTable:
                                   sort_by=p['sortBy'] or 'submitted_at', descending=bool(p['descending']),
                                   after=self.cursor)
         self.cursor = result.cursor
-        self.pagination['rowsNumber'] = result.total
+        self.pagination['rowsNumber'] = _rows_number(result, p['page'], p['rowsPerPage'] or 20)
         self.table.selected.clear()
         self.table.rows = result.items
         self.table.pagination = dict(self.pagination)
         self.table.update()
+
+
+def _rows_number(result: Page, page: int, per_page: int) -> int:
+    """What Quasar's pager is told the total is. A total past COUNT_CAP was not counted to the end:
+    the pager offers one page more than the one shown (下一页 goes on by keyset, page after page)
+    until a page comes back short, which is then the last."""
+    if result.total <= COUNT_CAP:
+        return result.total
+    shown = (page - 1) * per_page + len(result.items)
+    if len(result.items) < per_page:
+        return max(shown, COUNT_CAP + 1)
+    return max(result.total, shown + per_page)
 
 
 def _row_handler(handler: Callable) -> Callable:

@@ -22,6 +22,7 @@ class Cursor:
     id: int
     first_value: Any = None   # the first row's (for the previous page)
     first_id: int | None = None
+    total: int | None = None  # as counted for that page (kept while only the page changes)
 
 
 @dataclass
@@ -49,7 +50,8 @@ def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, d
     sort keys the caller names in `not_null`): NULLs sort differently per database and a keyset
     comparison would skip them.
 
-    The total counts at most count_cap + 1 rows (a bigger total is shown as 「10,000+」). Every page
+    The total counts at most count_cap + 1 rows (a bigger total is shown as 「10,000+」); moving to the
+    page next to the cursor's keeps the cursor's total instead of counting again. Every page
     reads ids first (for a jump to a deep page, the skipped rows' ids only, from the index that serves
     the order; for a filter or another order, the ids are filtered and sorted, not whole rows), then
     loads the page's rows by id."""
@@ -58,10 +60,14 @@ def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, d
         sort_by = default_sort
     column = sorts[sort_by]
     descending = bool(descending)
-    counted = query.order_by(None).with_only_columns(id_column)
-    if count_cap is not None:
-        counted = counted.limit(count_cap + 1)
-    total = s.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    if (after is not None and after.total is not None and abs(after.page - page) == 1
+            and after.sort_by == sort_by and after.descending == descending):
+        total = after.total   # 上一页 / 下一页 in the same list: not counted again (a new filter, sort or
+    else:                     # refresh comes without a cursor, or with one of another page or order)
+        counted = query.order_by(None).with_only_columns(id_column)
+        if count_cap is not None:
+            counted = counted.limit(count_cap + 1)
+        total = s.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     order = (column.desc(), id_column.desc()) if descending else (column.asc(), id_column.asc())
     # the page's ids first, from an index that holds the sort and filter columns (no whole row is read
     # to be filtered, sorted or skipped), then the page's rows by id
@@ -88,7 +94,7 @@ def fetch(s, query: Select, *, sorts: dict[str, Any], id_column, sort_by: str, d
     if items:
         first, last = items[0], items[-1]
         cursor = Cursor(page, sort_by, descending, getattr(last, column.key), last.id,
-                        getattr(first, column.key), first.id)
+                        getattr(first, column.key), first.id, total)
     return Page(items, total, cursor)
 
 
@@ -110,5 +116,7 @@ def _by_ids(s, query: Select, id_column, ids_query: Select) -> list:
     ids = list(s.execute(ids_query).scalars().all())
     if not ids:
         return []
-    by_id = {row.id: row for row in s.execute(query.order_by(None).where(id_column.in_(ids))).scalars().all()}
+    # by id only: the ids already passed the filter, and a keyword's index lookup is not run again
+    entity = query.column_descriptions[0]['entity']
+    by_id = {row.id: row for row in s.execute(select(entity).where(id_column.in_(ids))).scalars().all()}
     return [by_id[i] for i in ids if i in by_id]

@@ -91,6 +91,21 @@ def test_going_back_a_page_reads_backwards_from_the_shown_page_and_holds_the_off
         cursor = back.cursor
 
 
+def test_a_page_change_keeps_the_total_and_anything_else_counts_again(nine_units):
+    center = nine_units
+    first = unit_review.queue_page(center, 'all', page=1, per_page=3)
+    counts = lambda statements: [s for s in statements if 'count(' in s.lower()]   # noqa: E731
+    with f.sql_log() as statements:
+        second = unit_review.queue_page(center, 'all', page=2, per_page=3, after=first.cursor)
+        unit_review.queue_page(center, 'all', page=1, per_page=3, after=second.cursor)
+    assert counts(statements) == [] and second.total == 9
+    with f.sql_log() as statements:   # the same page again (a refresh after an action), another order, a jump
+        unit_review.queue_page(center, 'all', page=2, per_page=3, after=second.cursor)
+        unit_review.queue_page(center, 'all', sort_by='name', page=3, per_page=3, after=second.cursor)
+        unit_review.queue_page(center, 'all', page=3, per_page=3, after=first.cursor)
+    assert len(counts(statements)) == 3
+
+
 def test_going_back_counts_out_the_page_when_rows_went_meanwhile(nine_units):
     center = nine_units
     cursor = None
@@ -151,3 +166,15 @@ def test_the_unit_schema_is_where_the_unit_labels_live():
     detail = units.my_unit(f.actor_of_account(account))
     sheet = dict(detail['sheet'])
     assert sheet['单位审核归属'] == '秀峰区' and sheet['单位分配管理'] == '城区' and sheet['单位名称'] == detail['name']
+
+
+@pytest.mark.parametrize('total, page, items, expected', [
+    (57, 1, 20, 57),                                  # counted to the end: as counted
+    (paging.COUNT_CAP + 1, 1, 20, paging.COUNT_CAP + 1),
+    (paging.COUNT_CAP + 1, 501, 20, 10_040),          # past the count: one page more than shown
+    (paging.COUNT_CAP + 1, 10_000, 20, 200_020),      # page 10,000 (reached by 下一页) still offers the next
+    (paging.COUNT_CAP + 1, 10_000, 7, 199_987),       # a short page is the last
+    (paging.COUNT_CAP + 1, 502, 0, 10_020)])                 # an empty page: the rows shown before are all
+def test_the_pager_goes_on_past_the_capped_count_until_a_page_comes_back_short(total, page, items, expected):
+    from components.paged_table import _rows_number
+    assert _rows_number(paging.Page([object()] * items, total, None), page, 20) == expected
