@@ -48,7 +48,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
-from stdnum.cn import ric, uscc
+
+from benchmarks.seed import (
+    ACHIEVEMENT,
+    APP_STATE_WEIGHTS,
+    BUSY_ORGS,
+    FAKE_HASH,
+    WORDS,
+    application_plan,
+    application_row,
+    chunks,
+    credit_code,
+    id_number,
+    person_name,
+    person_row,
+    user_row,
+)
 
 DEFAULT_PG = 'postgresql+psycopg://postgres@127.0.0.1:5432/test'
 TARGET_MS = 150.0
@@ -57,48 +72,16 @@ TARGET_EXPORT_S = 5.0
 PER_PAGE = 20
 DEEP_PAGE = 1000
 
-# the state an application is in now, and how often (per 100)
-STATE_WEIGHTS = {'pending_unit': 9, 'pending_org': 9, 'pending_center': 8, 'approved': 44, 'returned': 8,
-                 'rejected': 10, 'draft': 12}
-PENDING = {'pending_unit', 'pending_org', 'pending_center'}
-BUSY_ORGS = {'秀峰区': 6, '七星区': 5, '象山区': 4, '叠彩区': 3, '临桂区': 3, '桂林高新区': 4, '市教育局': 3,
-             '市卫生健康委员会': 2}
-AREAS = ('450302', '450303', '450304', '450305', '450311', '450312', '450321', '450323', '450324', '450325')
-SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹'
-GIVEN = '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国文红志海波云飞鹏辉宇浩然思雨欣怡晨阳子轩佳琪博涵诗梦瑶嘉俊凯'
-WORDS = ['漓江', '山水', '桂花', '象鼻', '七星', '独秀', '阳朔', '兴安', '恭城', '资源', '灵川', '临桂', '高新', '银海',
-         '华越', '科创', '宏达', '金桂', '瑞丰', '兴业']
+STATE_WEIGHTS = APP_STATE_WEIGHTS
 KINDS = ['科技有限公司', '电子有限公司', '药业有限公司', '人民医院', '中学', '研究院', '大学', '设计院']
-ACHIEVEMENT = ('主持完成国家级科研项目一项、省部级项目两项，发表SCI论文多篇，获授权发明专利若干项，'
-               '成果在本地企业推广应用，带动产值显著增长；作为学科带头人培养青年骨干，组建创新团队。')
-FAKE_HASH = '$argon2id$v=19$m=65536,t=3,p=4$YmVuY2htYXJr$YmVuY2htYXJrYmVuY2htYXJrYmVuY2htYXJr'
 
 
-# ---- data ------------------------------------------------------------------------------------------
-def credit_code(n: int) -> str:
-    body = f'91450300MA5{n:06d}'
-    return body + uscc.calc_check_digit(body)
-
-
-def id_number(n: int) -> str:
-    """A valid-looking 身份证号, unique per n: area, birth date (1960-2000) and sequence."""
-    day, seq = n % 14_600, n // 14_600
-    born = date(1960, 1, 1) + timedelta(days=day)
-    body = f'{AREAS[n % len(AREAS)]}{born:%Y%m%d}{seq % 1000:03d}'
-    return body + ric.calc_check_digit(body + '0')   # it reads the first 17 digits of 18
-
-
-def chunks(rows: list, size: int = 5_000):
-    for i in range(0, len(rows), size):
-        yield rows[i:i + size]
-
-
+# ---- data: the rows are built by benchmarks/seed.py (shared with the runner's seeding) ---------------
 def populate(n_units: int, n_persons: int, n_apps: int, seed: int = 2026) -> dict:
     """Bulk insert units, their operators, persons (and logins), applications, a reviewer and a center
     user. Returns what the cases need (actors' rows, samples, true counts)."""
     from db.engine import get_engine
     from db.models import LEVELS, Application, CatalogueClause, CertificateSequence, Org, Person, Unit, User
-    from glrc_ui import clock
     rng = random.Random(seed)
     engine = get_engine()
     now = datetime.now(UTC).replace(microsecond=0)
@@ -145,96 +128,35 @@ def populate(n_units: int, n_persons: int, n_apps: int, seed: int = 2026) -> dic
     for k in range(n_persons):
         person_id, user_id = next_person + k, next_user + k
         unit = person_unit[k]
-        name = rng.choice(SURNAMES) + ''.join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        name = person_name(rng)
         number = id_number(k)
         created = now - timedelta(days=rng.uniform(760, 800))
         phone = f'138{k:08d}'
         persons.append({'id': person_id, 'user_id': user_id, 'unit': unit, 'name': name, 'id_number': number,
                         'phone': phone})
-        user_rows.append({'id': user_id, 'role': 'person', 'account': phone, 'phone': phone, 'display_name': name,
-                          'password_hash': FAKE_HASH, 'status': 'active', 'is_admin': False,
-                          'must_change_password': False, 'org_id': None, 'unit_id': None, 'failed_logins': 0,
-                          'version': 1, 'created_at': created})
-        person_rows.append({'id': person_id, 'user_id': user_id, 'unit_id': unit['id'], 'name': name,
-                            'id_number': number, 'gender': '男' if int(number[16]) % 2 else '女',
-                            'birth_date': date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
-                            'ethnicity': '汉族', 'political_status': '群众', 'email': None, 'education': '研究生',
-                            'degree': '博士', 'school': '广西师范大学', 'major': '计算机科学与技术',
-                            'title': '正高级工程师', 'position': '总工程师', 'work_start': date(2010, 7, 1),
-                            'address': '桂林市', 'created_by_unit': False, 'state': 'active', 'version': 3,
-                            'submitted_at': created + timedelta(days=1), 'created_at': created,
-                            'updated_at': created + timedelta(days=2)})
+        user_rows.append(user_row(user_id, 'person', phone, name, FAKE_HASH, created, phone=phone))
+        person_rows.append(person_row(person_id, user_id, unit['id'], name, number, 'active', created))
     next_user += n_persons
     reviewer_id, center_id = next_user, next_user + 1
 
     # applications: the k-th goes to person k % n_persons, with a 层次 of its own per round (the open
-    # application per person and 层次 stays unique)
-    states, state_weights = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
+    # application per person and 层次 stays unique); state, dates and stages as the workflow leaves them
+    # (benchmarks/seed.py application_plan / application_row, shared with the benchmark runner's seeding)
     texts = [ACHIEVEMENT * rng.randint(2, 12) for _ in range(32)]
     certificates: Counter = Counter()
+    planned = sorted(((application_plan(rng, now), k) for k in range(n_apps)), key=lambda p: p[0][2])
     app_rows = []
-    for k in range(n_apps):
+    for index, (plan, k) in enumerate(planned):
+        # ids (and so 申报编号) in the order the drafts were created, as the app hands them out
         person = persons[k % n_persons]
         level = LEVELS[(person['id'] + k // n_persons) % len(LEVELS)]
-        clause = rng.choice(by_level[level])
-        state = rng.choices(states, state_weights)[0]
-        age = rng.uniform(0, 120) if state in PENDING else rng.uniform(0, 730)
-        submitted = now - timedelta(days=age, seconds=rng.randint(0, 86_399))
-        created = submitted - timedelta(hours=rng.uniform(1, 24 * 30))
-        decided = None
-        granted = certificate = None
-        if state == 'draft':
-            submitted = None
-        if state in ('approved', 'rejected'):
-            decided = min(submitted + timedelta(days=rng.uniform(5, 60)), now)
-        # the furthest stage it has been at (0 unit, 1 org, 2 center): reached_org from 1 (the org's
-        # reviewers see it from then on), reached_center at 2; both stay set after a return
-        if state in ('pending_center', 'approved'):
-            furthest = 2
-        elif state in ('returned', 'rejected'):     # returned / rejected at the unit, org or center stage
-            furthest = rng.choices((0, 1, 2), (4, 3, 3))[0]
-        elif state == 'pending_unit':     # some were returned at a later stage and resubmitted
-            furthest = rng.choices((0, 1, 2), (18, 1, 1))[0]
-        elif state == 'pending_org':
-            furthest = rng.choices((1, 2), (19, 1))[0]
-        else:
-            furthest = 0
-        reached = furthest >= 1
-        if state == 'approved':
-            granted = level if rng.random() < 0.85 else LEVELS[min(LEVELS.index(level) + 1, len(LEVELS) - 1)]
-            year = decided.astimezone(clock.SHANGHAI).year
-            certificates[(year, granted)] += 1
-            certificate = f'GLRC-{year}-{granted}-{certificates[(year, granted)]:06d}'
-        unit = person['unit']
-        snapshot = None
-        if submitted is not None:
-            snapshot = json.dumps({'name': person['name'], 'gender': '男', 'birth_date': '1980-01-01',
-                                   'id_number': person['id_number'], 'education': '研究生', 'degree': '博士',
-                                   'school': '广西师范大学', 'major': '计算机科学与技术', 'title': '正高级工程师',
-                                   'position': '总工程师', 'unit_name': unit['name'], 'phone': person['phone']},
-                                  ensure_ascii=False)
-        app_rows.append({
-            'person_id': person['id'], 'applicant_user_id': person['user_id'], 'unit_id': unit['id'],
-            'org_id': unit['org_id'] if submitted is not None else None, 'reached_org': reached,
-            'reached_center': furthest == 2,
-            'applicant_name': person['name'], 'id_number': person['id_number'], 'level': level,
-            'catalogue_version_id': clause['version_id'], 'clause_id': clause['id'], 'clause_code': clause['code'],
-            'clause_text': clause['text'], 'specialty': '软件研发', 'achievements': rng.choice(texts),
-            'honors': '桂林市劳动模范', 'other_notes': None, 'pledge': True, 'offline': None, 'snapshot': snapshot,
-            'granted_level': granted, 'certificate_no': certificate, 'state': state,
-            'version': 2 if state == 'draft' else rng.randint(3, 9), 'submitted_at': submitted,
-            'decided_at': decided, 'created_at': created, 'updated_at': decided or submitted or created})
-    # ids (and so 申报编号) in the order the drafts were created, as the app hands them out
-    app_rows.sort(key=lambda r: r['created_at'])
+        app_rows.append(application_row(next_app + index, plan, person, person['unit'], level,
+                                        rng.choice(by_level[level]), rng, texts, certificates))
     if 'reached_center' not in Application.__table__.columns:   # a schema from before the column
         for row in app_rows:
             del row['reached_center']
-    facts_rows = []
-    for k, row in enumerate(app_rows):
-        row['id'] = next_app + k
-        row['number'] = f'SB{row["created_at"].astimezone(clock.SHANGHAI):%Y}{row["id"]:07d}'
-        facts_rows.append((row['id'], row['unit_id'], units_by_id[row['unit_id']]['org_id'], row['reached_org'],
-                           row['state'], row['submitted_at']))
+    facts_rows = [(row['id'], row['unit_id'], units_by_id[row['unit_id']]['org_id'], row['reached_org'],
+                   row['state'], row['submitted_at']) for row in app_rows]
 
     started = time.perf_counter()
     with engine.begin() as conn:

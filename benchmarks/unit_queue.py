@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
-from stdnum.cn import uscc
 
-STATE_WEIGHTS = {'registered': 10, 'pending_org': 15, 'pending_center': 10, 'returned': 10, 'active': 50,
-                 'disabled': 5}
+from benchmarks.seed import BUSY_ORGS, FAKE_HASH, UNIT_STATE_WEIGHTS, credit_code, unit_row
+
+STATE_WEIGHTS = UNIT_STATE_WEIGHTS
 PATHS = {  # the review records each final state implies: (action, from, to, role)
     'registered': [],
     'pending_org': [('submit', 'registered', 'pending_org', 'unit')],
@@ -48,19 +48,6 @@ PATHS = {  # the review records each final state implies: (action, from, to, rol
                  ('approve', 'pending_center', 'active', 'center'),
                  ('disable', 'active', 'disabled', 'center')],
 }
-BUSY_ORGS = {'秀峰区': 6, '七星区': 5, '象山区': 4, '叠彩区': 3, '临桂区': 3, '桂林高新区': 4, '市教育局': 3,
-             '市卫生健康委员会': 2}
-WORDS = ['漓江', '山水', '桂花', '象鼻', '七星', '独秀', '阳朔', '兴安', '恭城', '资源', '灵川', '临桂', '高新', '银海',
-         '华越', '科创', '宏达', '金桂', '瑞丰', '兴业']
-KINDS = [('科技有限公司', '企业'), ('电子有限公司', '企业'), ('旅游服务有限公司', '企业'), ('药业有限公司', '企业'),
-         ('建材有限公司', '企业'), ('文化传媒有限公司', '企业'), ('中学', '市直机关事业单位'), ('医院', '市直机关事业单位'),
-         ('研究所', '中区直事业单位'), ('服务中心', '其他')]
-FAKE_HASH = '$argon2id$v=19$m=65536,t=3,p=4$YmVuY2htYXJr$YmVuY2htYXJrYmVuY2htYXJrYmVuY2htYXJr'
-
-
-def credit_code(n: int) -> str:
-    body = f'91450300MA5{n:06d}'
-    return body + uscc.calc_check_digit(body)
 
 
 def populate(n_units: int, seed: int = 2026) -> dict:
@@ -78,22 +65,10 @@ def populate(n_units: int, seed: int = 2026) -> dict:
     for i in range(1, n_units + 1):
         org = rng.choices(orgs, weights)[0]
         state = rng.choices(states, state_weights)[0]
-        suffix, unit_type = rng.choice(KINDS)
-        if org['kind'] == 'department':
-            unit_type = '市直机关事业单位' if unit_type != '其他' else '其他'
-        elif unit_type == '市直机关事业单位':
-            unit_type = '企业'
-            suffix = '科技有限公司'
-        created = now - timedelta(days=rng.uniform(0, 730), seconds=rng.randint(0, 86399))
-        submitted = None if state == 'registered' else created + timedelta(hours=rng.uniform(1, 24 * 30))
-        submitted = min(submitted, now) if submitted else None
-        version = 3 + 2 * len(PATHS[state])           # save + licence, then one per transition
-        unit_rows.append({
-            'id': i, 'name': f'桂林{rng.choice(WORDS)}{rng.choice(WORDS)}{suffix}{i:05d}', 'credit_code': credit_code(i),
-            'unit_type': unit_type, 'allocation': org['kind'], 'org_id': org['id'], 'industry': '信息技术',
-            'address': f'桂林市{org["name"]}示例路{i}号', 'legal_rep': f'法人{i:05d}', 'contact_phone': '0773-2825566',
-            'intro': '基准测试数据', 'licence_file_id': None, 'state': state, 'version': version,
-            'submitted_at': submitted, 'created_at': created, 'updated_at': submitted or created})
+        row = unit_row(i, i, org, state, rng, now)      # benchmarks/seed.py, shared with the runner's seeding
+        row['version'] = 3 + 2 * len(PATHS[state])       # save + licence, then one per transition
+        unit_rows.append(row)
+        created, submitted = row['created_at'], row['submitted_at']
         user_rows.append({'role': 'unit', 'account': f'bench_u{i:05d}', 'phone': f'139{i:08d}',
                           'display_name': f'操作员{i:05d}', 'password_hash': FAKE_HASH, 'status': 'active',
                           'is_admin': False, 'must_change_password': False, 'unit_id': i, 'failed_logins': 0,

@@ -12,6 +12,9 @@ skipping those that exist; it does not run a storm. Prints successes, failures b
 statuses, login latency p50/p95/max and the latency p50/p95/p99/max of /healthz (and of /favicon.ico,
 which needs no thread of NiceGUI's io pool) during the storm.
 --json FILE writes every login's result too.
+
+benchmarks/run.py calls run(base_url, accounts, count, duration, backend) with the seeded accounts
+(benchmarks/seed.py: bench0000…) and puts its figures in the one table.
 """
 from __future__ import annotations
 
@@ -78,8 +81,9 @@ async def sample(url: str, path: str, stop: asyncio.Event, interval: float) -> l
     return latencies
 
 
-async def storm(url: str, prefix: str, count: int, duration: float, password: str, timeout: float,
+async def storm(url: str, accounts: list[tuple[str, str]], count: int, duration: float, timeout: float,
                 healthz_interval: float) -> tuple[list[LoginResult], dict[str, list[float]], float]:
+    """count logins (account i % len(accounts)) started evenly over duration seconds."""
     stop = asyncio.Event()
     # /healthz takes a thread of NiceGUI's io pool (as the logins do); /favicon.ico takes none (a small
     # response from Starlette's own thread pool): a slow favicon means a busy event loop or CPU, a slow
@@ -91,7 +95,8 @@ async def storm(url: str, prefix: str, count: int, duration: float, password: st
 
     async def one(i: int) -> LoginResult:
         await asyncio.sleep(max(0.0, start + i * duration / count - time.monotonic()))
-        return await login(url, account_name(prefix, i), password, timeout=timeout)
+        account, password = accounts[i % len(accounts)]
+        return await login(url, account, password, timeout=timeout)
 
     results = await asyncio.gather(*(one(i) for i in range(count)))
     wall = time.monotonic() - start
@@ -132,6 +137,38 @@ def report(results: list[LoginResult], probes: dict[str, list[float]], wall: flo
               f'p99 {percentile(answered, 99) * 1000:.0f} ms, max {max(answered, default=float("nan")) * 1000:.0f} ms')
 
 
+def run(base_url: str, accounts: list[tuple[str, str]], count: int = 300, duration: float = 60.0,
+        backend: str = 'sqlite', *, timeout: float = 120.0, healthz_interval: float = 0.05) -> list:
+    """The storm as figures for benchmarks/run.py: logins that reached 首页, 5xx answers, login latency
+    p50/p95/max, and /healthz (and /favicon.ico) p99 during the storm (one request at a time)."""
+    from benchmarks.common import Figure
+    results, probes, wall = asyncio.run(storm(base_url.rstrip('/'), accounts, count, duration, timeout,
+                                              healthz_interval))
+    report(results, probes, wall, duration)
+    scenario = f'登录高峰 {count}/{duration:.0f} s'
+    ok = [r for r in results if r.ok]
+    seconds = [r.seconds for r in ok]
+    statuses = Counter(status for r in results for _, status in r.statuses)
+    errors = Counter((r.error or '')[:80] for r in results if not r.ok).most_common(2)
+    figures = [
+        Figure(scenario, '登录成功（到达首页）', len(ok), '', f'= {count}', len(ok) == count, backend,
+               '；'.join(f'失败 ×{n}：{e}' for e, n in errors) or f'用时 {wall:.0f} s'),
+        Figure(scenario, '5xx 响应', sum(n for s, n in statuses.items() if s >= 500), '', '= 0',
+               not any(s >= 500 for s in statuses), backend),
+        Figure(scenario, '登录耗时 p50', percentile(seconds, 50) * 1000, 'ms', backend=backend),
+        Figure(scenario, '登录耗时 p95', percentile(seconds, 95) * 1000, 'ms', backend=backend,
+               note=f'最长 {max(seconds, default=float("nan")) * 1000:.0f} ms'),
+    ]
+    for path, latencies in probes.items():
+        answered = [x for x in latencies if x != float('inf')]
+        failed = len(latencies) - len(answered)
+        figures.append(Figure(scenario, f'{path} p99（高峰期间）', percentile(answered, 99) * 1000, 'ms',
+                              backend=backend, note=f'{len(latencies)} 次采样，失败 {failed}；p50 '
+                                                    f'{percentile(answered, 50) * 1000:.0f} ms'))
+        figures[-1].ok = None if not failed else False
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--url', default='http://127.0.0.1:8097')
@@ -147,8 +184,9 @@ def main() -> int:
     if args.create:
         create_accounts(args.prefix, args.count, args.password)
         return 0
-    results, probes, wall = asyncio.run(storm(args.url.rstrip('/'), args.prefix, args.count, args.duration,
-                                               args.password, args.timeout, args.healthz_interval))
+    accounts = [(account_name(args.prefix, i), args.password) for i in range(args.count)]
+    results, probes, wall = asyncio.run(storm(args.url.rstrip('/'), accounts, args.count, args.duration,
+                                               args.timeout, args.healthz_interval))
     report(results, probes, wall, args.duration)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1), encoding='utf-8')
