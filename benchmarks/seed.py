@@ -287,9 +287,9 @@ class BulkLoad:
             for sql in self.saved:
                 if sql.upper().startswith('CREATE TRIGGER'):
                     c.exec_driver_sql(sql)
-            from glrc_ui.search import FTS_TABLES
-            for fts in FTS_TABLES.values():
-                c.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+            from glrc_ui.search import rebuild_statements
+            for statement in rebuild_statements():   # with the end mark of two-character search
+                c.exec_driver_sql(statement)
         else:
             for table in ('unit', 'app_user', 'person', 'application', 'audit_log'):
                 c.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -92,3 +92,35 @@ def test_the_queue_keyword_uses_the_trigram_index():
     f.staff('center_q')
     center = f.actor_of_account('center_q')
     assert [row['name'] for row in unit_review.queue_page(center, 'all', '漓江旅游').items] == ['桂林漓江旅游服务有限公司']
+
+
+def test_a_rebuilt_index_finds_what_the_triggers_indexed():
+    """After a bulk load (benchmarks/seed.py), rebuild_statements() fill the FTS5 tables again with the
+    end mark, so two-character search still finds a pair at the end of a name."""
+    add_units('桂林漓江旅游服务有限公司', 'Lijiang Tech Co')
+    before = names(Unit, '公司'), names(Unit, 'co'), names(Unit, '漓江旅游')
+    if get_engine().dialect.name == 'sqlite':
+        with session_scope() as s:
+            for statement in search.rebuild_statements():
+                s.exec(text(statement))
+    assert (names(Unit, '公司'), names(Unit, 'co'), names(Unit, '漓江旅游')) == before
+    assert before == ({'桂林漓江旅游服务有限公司'}, {'Lijiang Tech Co'}, {'桂林漓江旅游服务有限公司'})
+
+
+def test_a_keyword_in_many_names_is_read_in_the_lists_order_instead(monkeypatch):
+    """Many candidates would all be sorted for one page: above COMMON_ROWS the list is read with LIKE
+    in its own order. Same rows either way."""
+    add_units('桂林漓江旅游服务有限公司', '漓江科技（桂林）有限公司', '桂林山水文化传媒有限公司')
+    rare = names(Unit, '漓江'), names(Unit, '有限公司')
+    monkeypatch.setattr(search, 'COMMON_ROWS', 1)
+    assert (names(Unit, '漓江'), names(Unit, '有限公司')) == rare
+    assert rare == ({'桂林漓江旅游服务有限公司', '漓江科技（桂林）有限公司'},
+                    {'桂林漓江旅游服务有限公司', '漓江科技（桂林）有限公司', '桂林山水文化传媒有限公司'})
+    common = str(select(Unit.id).where(search.contains(Unit, 'name', '有限公司')).compile(get_engine()))
+    rarest = str(select(Unit.id).where(search.contains(Unit, 'name', '传媒有限')).compile(get_engine()))
+    if get_engine().dialect.name == 'sqlite':
+        assert 'unit_name_fts' not in common            # 3 names hold it: more than COMMON_ROWS=1
+        assert 'unit_name_fts' in rarest                # 1 name: through the index
+        assert 'unit_name_fts' not in str(select(Unit.id).where(search.contains(Unit, 'name', '漓江')).compile(get_engine()))
+        monkeypatch.setattr(search, 'COMMON_ROWS', 20_000)
+        assert 'unit_name_fts' in str(select(Unit.id).where(search.contains(Unit, 'name', '漓江')).compile(get_engine()))
