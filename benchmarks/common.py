@@ -125,6 +125,7 @@ class AppServer:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     start_timeout: float = 120.0
+    args: list[str] = field(default_factory=lambda: ['main.py'])   # what python runs (a script may wrap main.py)
     process: subprocess.Popen | None = field(default=None, repr=False)
     start_seconds: float = float('nan')
 
@@ -147,7 +148,7 @@ class AppServer:
     def start(self) -> AppServer:
         log = open(self.log_path, 'wb')  # noqa: SIM115 - kept open for the child's lifetime
         began = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT,
+        self.process = subprocess.Popen([sys.executable, *self.args], cwd=ROOT,
                                         env=child_env(self.data_dir, self.database_url, self.port, self.env),
                                         stdout=log, stderr=subprocess.STDOUT)
         log.close()

@@ -116,33 +116,6 @@ def app_server_main() -> None:
     runpy.run_path(str(ROOT / 'main.py'), run_name='__main__')
 
 
-class BenchAppServer(AppServer):
-    """common.AppServer, started as `python benchmarks/upload_download.py --app-server` (main.py plus the
-    plain endpoints) instead of `python main.py`."""
-
-    def start(self) -> 'BenchAppServer':
-        log = open(self.log_path, 'wb')  # noqa: SIM115 - kept open for the child's lifetime
-        began = time.perf_counter()
-        self.process = subprocess.Popen([sys.executable, __file__, '--app-server'], cwd=ROOT,
-                                        env=child_env(self.data_dir, self.database_url, self.port, self.env),
-                                        stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = began + self.start_timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f'the app server exited with {self.process.returncode}:\n{self.log()[-4000:]}')
-            with contextlib.suppress(OSError), urllib.request.urlopen(self.base_url + '/healthz', timeout=2) as answer:
-                if answer.status == 200:
-                    self.start_seconds = time.perf_counter() - began
-                    return self
-            time.sleep(0.02)
-        self.stop()
-        raise RuntimeError(f'the app server did not answer /healthz within {self.start_timeout:.0f} s')
-
-    def __enter__(self) -> 'BenchAppServer':
-        return self.start()
-
-
 def plain_server_main(port: int, store: Path) -> None:
     """A plain FastAPI UploadFile endpoint that saves the file, and a plain FileResponse."""
     import secrets
@@ -473,7 +446,9 @@ def run(work_dir: Path, database_url: str | None = None, backend: str = 'sqlite'
     content = pdf_like(size_mb * MB)
     plain_dir = work_dir / 'plain-in-app'
     plain_dir.mkdir(parents=True, exist_ok=True)
-    with BenchAppServer(data_dir, database_url, env={'GLRC_BENCH_PLAIN_DIR': str(plain_dir)}) as app, \
+    # main.py plus the plain endpoints, in one process: `python benchmarks/upload_download.py --app-server`
+    with AppServer(data_dir, database_url, env={'GLRC_BENCH_PLAIN_DIR': str(plain_dir)},
+                   args=[__file__, '--app-server']) as app, \
             PlainServer(work_dir / 'plain-bare') as bare:
         try:
             samples = asyncio.run(measure(app, bare, content, runs, accounts))
