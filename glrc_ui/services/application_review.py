@@ -42,7 +42,9 @@ def _scope_filter(s: Session, actor: Actor, query):
     if actor.role == 'person':
         return query.where(Application.applicant_user_id == (actor.user_id or -1), Application.state != 'deleted')
     queued = [name for name, state in MACHINE.states.items() if state.queued]
-    query = query.where(col(Application.state).in_(queued))
+    # queued states are entered by a submission: submitted_at is set (the indexes in submission order
+    # then start past the drafts' NULLs)
+    query = query.where(col(Application.state).in_(queued), col(Application.submitted_at).is_not(None))
     if actor.role == 'unit':
         unit_id = unit_of_actor(s, actor) if actor.status == 'active' else None
         return query.where(Application.unit_id == (unit_id or -1))

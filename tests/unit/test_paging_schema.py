@@ -178,3 +178,15 @@ def test_the_unit_schema_is_where_the_unit_labels_live():
 def test_the_pager_goes_on_past_the_capped_count_until_a_page_comes_back_short(total, page, items, expected):
     from components.paged_table import _rows_number
     assert _rows_number(paging.Page([object()] * items, total, None), page, 20) == expected
+
+
+def test_the_center_queue_reads_the_submission_order_index_past_the_drafts(nine_units):
+    """Drafts have no submitted_at (NULL sorts first): the queue says its rows are submitted, so the
+    index in submission order is read from the first submitted unit, not through every draft."""
+    for n in range(5):
+        f.unit_registered(400 + n)   # drafts: no submitted_at
+    with f.sql_log() as statements:
+        unit_review.queue_page(nine_units, 'all', page=1, per_page=3)
+    ids_query = next(s for s in statements if s.startswith('SELECT unit.id') and 'ORDER BY' in s)
+    assert 'unit.submitted_at IS NOT NULL' in ids_query
+    assert unit_review.queue_page(nine_units, 'all', per_page=100).total == 9    # every submitted unit, no draft
