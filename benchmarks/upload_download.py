@@ -83,22 +83,19 @@ PLAIN_UPLOAD = '/bench/upload/plain'          # '/upload/' in it: the body limit
 PLAIN_FILES = '/files/bench-plain'            # under /files/: not gzipped, as the app's downloads
 
 
-def app_server_main() -> None:
-    """`python main.py` with a plain UploadFile endpoint and a plain FileResponse added, in this
-    benchmark's process only: same process, same middleware stack as the app's own routes."""
-    import runpy
+def add_plain_routes(app, store: Path, upload_path: str, files_path: str) -> None:
+    """A plain UploadFile endpoint that saves the file, and a plain FileResponse, on `app` (NiceGUI's app
+    is a FastAPI app too): the comparison for the app's own upload and download."""
     import secrets
     import shutil
 
     from fastapi import UploadFile
     from fastapi.responses import FileResponse
-    from nicegui import app
     from starlette.concurrency import run_in_threadpool
 
-    store = Path(os.environ['GLRC_BENCH_PLAIN_DIR'])
     store.mkdir(parents=True, exist_ok=True)
 
-    @app.post(PLAIN_UPLOAD, include_in_schema=False)
+    @app.post(upload_path, include_in_schema=False)
     async def plain_upload(file: UploadFile) -> dict:
         target = store / secrets.token_hex(16)
 
@@ -108,23 +105,26 @@ def app_server_main() -> None:
             return target.stat().st_size
         return {'size': await run_in_threadpool(save)}
 
-    @app.get(PLAIN_FILES + '/{name}', include_in_schema=False)
+    @app.get(files_path + '/{name}', include_in_schema=False)
     async def plain_download(name: str) -> FileResponse:
         return FileResponse(store / Path(name).name, media_type='application/pdf', filename='file.pdf')
 
+
+def app_server_main() -> None:
+    """`python main.py` with the plain routes added, in this benchmark's process only: same process,
+    same middleware stack as the app's own routes."""
+    import runpy
+
+    from nicegui import app
+    add_plain_routes(app, Path(os.environ['GLRC_BENCH_PLAIN_DIR']), PLAIN_UPLOAD, PLAIN_FILES)
     sys.argv = [str(ROOT / 'main.py')]
     runpy.run_path(str(ROOT / 'main.py'), run_name='__main__')
 
 
 def plain_server_main(port: int, store: Path) -> None:
-    """A plain FastAPI UploadFile endpoint that saves the file, and a plain FileResponse."""
-    import secrets
-    import shutil
-
+    """The plain routes alone, in a FastAPI app of their own (no NiceGUI middleware)."""
     import uvicorn
-    from fastapi import FastAPI, UploadFile
-    from fastapi.responses import FileResponse
-    from starlette.concurrency import run_in_threadpool
+    from fastapi import FastAPI
 
     app = FastAPI()
 
@@ -132,20 +132,7 @@ def plain_server_main(port: int, store: Path) -> None:
     async def healthz() -> dict:
         return {'status': 'ok'}
 
-    @app.post('/upload')
-    async def upload(file: UploadFile) -> dict:
-        target = store / secrets.token_hex(16)
-
-        def save() -> int:
-            with open(target, 'wb') as out:
-                shutil.copyfileobj(file.file, out, MB)
-            return target.stat().st_size
-        return {'size': await run_in_threadpool(save)}
-
-    @app.get('/file/{name}')
-    async def download(name: str) -> FileResponse:
-        return FileResponse(store / Path(name).name, media_type='application/pdf', filename='file.pdf')
-
+    add_plain_routes(app, store, '/upload', '/file')
     uvicorn.run(app, host='127.0.0.1', port=port, log_level='warning')
 
 
