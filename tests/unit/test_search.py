@@ -4,6 +4,7 @@ answered by an index from two characters on."""
 from sqlalchemy import text
 from sqlmodel import select
 
+from db import clock
 from db.engine import get_engine, session_scope
 from db.models import Person, Unit
 from glrc_ui import search
@@ -17,9 +18,12 @@ def names(model, keyword: str) -> set[str]:
 
 
 def add_units(*unit_names: str) -> None:
+    """Units waiting for their org, as a real submission leaves them: stamped with submitted_at (the queues
+    only list submitted rows)."""
     with session_scope() as s:
         for i, name in enumerate(unit_names):
-            s.add(Unit(name=name, credit_code=f'TESTCODE{i:010d}', state='pending_org'))
+            s.add(Unit(name=name, credit_code=f'TESTCODE{i:010d}', state='pending_org',
+                       submitted_at=clock.now()))
 
 
 def test_substrings_of_any_length_match_as_like_does():
