@@ -8,6 +8,7 @@ from nicegui.client import Client
 from components import session
 from components.dialogs import confirm, heading
 from components.menu import menu_for, registered_paths
+from glrc_ui import config
 from glrc_ui.actor import Actor
 from glrc_ui.services import accounts
 
@@ -211,8 +212,10 @@ def leave_to(path: str) -> None:
 
 def session_watch() -> None:
     """An open tab notices an ended session without waiting for the next click. Created after the
-    page is built: a timer makes NiceGUI answer the request before anything built after it."""
-    ui.timer(60, _check_alive, immediate=False)
+    page is built: a timer makes NiceGUI answer the request before anything built after it. Every
+    GLRC_SESSION_CHECK_SECONDS (60; at least 5): a password change or 停用 on another process or tab
+    shows within that time."""
+    ui.timer(config.current().session_check_seconds, _check_alive, immediate=False)
 
 
 def go_to(path: str):

@@ -23,6 +23,7 @@ class Settings:
     worker_threads: int = 40     # NiceGUI's run.io_bound pool (main._worker_threads)
     redis_url: str = ''          # several processes: the per-address limits count in Redis (redis_url())
     redis_key_prefix: str = 'glrc:'
+    session_check_seconds: int = 60   # how often an open tab asks whether its session still holds
 
     @property
     def upload_dir(self) -> Path:
@@ -78,6 +79,7 @@ def load(*, create: bool = True) -> Settings:
         worker_threads=max(4, _int('GLRC_WORKER_THREADS', 40)),
         redis_url=redis_url(),
         redis_key_prefix=redis_key_prefix(),
+        session_check_seconds=max(5, _int('GLRC_SESSION_CHECK_SECONDS', 60)),
     )
     if create:
         make_data_dir(data_dir)

@@ -5,8 +5,8 @@ built once per session and every test starts from a copy of that state:
 
 - SQLite: one migrated + seeded template file; each test gets a plain copy as its glrc.sqlite3.
 - PostgreSQL (GLRC_TEST_DATABASE_URL=postgresql+psycopg://…/test): the schema `public` of that
-  database is rebuilt once per session; each test then empties every table (TRUNCATE … RESTART
-  IDENTITY, so ids start at 1 again) and the orgs are seeded again. A test that drops or changes the
+  database is rebuilt once per session; each test then empties every table (DELETE with the foreign
+  keys' triggers off, sequences restarted, so ids start at 1 again) and the orgs are seeded again. A test that drops or changes the
   schema (backup/restore, the browser tests) makes the next test rebuild it from the migrations.
 
 `cli.prepare()` still runs for every test (migrate is then a no-op check, seeding fills the org table
@@ -158,6 +158,23 @@ class PostgresTemplate:
         with self.engine.connect() as conn:
             self.tables = self._tables(conn)
             self.head = self._version(conn)
+            self.empty_sql = self._empty_sql(conn)
+
+    def _empty_sql(self, conn) -> str:
+        """What empties every table and restarts the ids at 1. DELETE with the foreign-key triggers off
+        (session_replication_role = replica, for a superuser such as the local `postgres`) takes about
+        10 ms on these near-empty tables, TRUNCATE about 75 ms (it swaps every table's files): over a
+        thousand tests that is a minute. Without superuser rights, TRUNCATE … RESTART IDENTITY."""
+        names = sorted(self.tables - {'alembic_version'})
+        if not conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+            listed = ', '.join(f'"{name}"' for name in names)
+            return f'TRUNCATE {listed} RESTART IDENTITY CASCADE'
+        sequences = conn.execute(text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                                      "FROM pg_sequences WHERE schemaname = 'public'")).scalars()
+        return '; '.join(["SET session_replication_role = replica",
+                          *(f'DELETE FROM "{name}"' for name in names),
+                          *(f'ALTER SEQUENCE {seq} RESTART' for seq in sequences),
+                          "SET session_replication_role = DEFAULT"])
 
     def install(self, data_dir: Path) -> None:
         with self.engine.connect() as conn:
@@ -167,8 +184,7 @@ class PostgresTemplate:
                 conn.close()
                 reset_postgres(self.url)  # a test changed the schema: the app migrates it again
                 return
-            names = ', '.join(f'"{name}"' for name in sorted(self.tables - {'alembic_version'}))
-            conn.execute(text(f'TRUNCATE {names} RESTART IDENTITY CASCADE'))
+            conn.execute(text(self.empty_sql))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -39,6 +39,7 @@ RUN_ID = secrets.token_hex(4)
 # a database of this run's own (two runs at once never meet), created and dropped by the test
 PG_URL = os.environ.get('GLRC_TEST_SCALEOUT_PG_URL', '').strip() \
     or f'postgresql+psycopg://postgres@127.0.0.1:5432/glrc_scaleout_{RUN_ID}'
+SESSION_CHECK_SECONDS = 5   # GLRC_SESSION_CHECK_SECONDS of both processes (default 60): how soon B's tab notices
 REDIS_URL = os.environ.get('GLRC_TEST_REDIS_URL', '').strip() or 'redis://127.0.0.1:6379/0'
 UPSTREAM_HEADER = 'x-glrc-upstream'   # added to the generated config only: which process answered
 LOGIN_FAILED = '账号或密码错误，连续 5 次错误将锁定 30 分钟'
@@ -216,8 +217,9 @@ def cluster(tmp_path_factory):
     prefixes = (f'glrc-scaleout-{RUN_ID}:', f'nicegui-scaleout-{RUN_ID}:')
     data_dir = work / 'data'   # one data dir for both: the generated secrets (cookie signing) and uploads
     env = {**helpers.child_env(data_dir, PG_URL), 'GLRC_REDIS_URL': redis_url, 'GLRC_REDIS_KEY_PREFIX': prefixes[0],
-           'NICEGUI_REDIS_URL': redis_url, 'NICEGUI_REDIS_KEY_PREFIX': prefixes[1]}
-    extra = {k: v for k, v in env.items() if k.startswith(('GLRC_REDIS', 'NICEGUI_REDIS'))}
+           'NICEGUI_REDIS_URL': redis_url, 'NICEGUI_REDIS_KEY_PREFIX': prefixes[1],
+           'GLRC_SESSION_CHECK_SECONDS': str(SESSION_CHECK_SECONDS)}
+    extra = {k: v for k, v in env.items() if k.startswith(('GLRC_REDIS', 'NICEGUI_REDIS', 'GLRC_SESSION_CHECK'))}
     a = AppProcess(data_dir, PG_URL, helpers.free_port(), work / 'app-a.log', extra_env=extra)
     b = AppProcess(data_dir, PG_URL, helpers.free_port(), work / 'app-b.log', extra_env=extra)
     proxy = helpers.Server(data_dir, PG_URL, helpers.free_port(), work / 'nginx' / 'error.log')
@@ -321,9 +323,9 @@ def test_a_password_change_on_one_process_ends_the_session_on_the_other(browser:
         helpers.expect_login_page(page_a, cluster.proxy)
         expect(page_a.get_by_text('修改成功，请重新登录')).to_be_visible()
 
-        # B's open tab notices on its own (its session check runs every 60 s) and says why
+        # B's open tab notices on its own (its session check runs every SESSION_CHECK_SECONDS) and says why
         expect(page_b).to_have_url(re.compile(re.escape(cluster.proxy.url('/login')) + r'\?msg=changed$'),
-                                   timeout=80_000)
+                                   timeout=(SESSION_CHECK_SECONDS + 15) * 1000)
         expect(page_b.get_by_text(CHANGED_ELSEWHERE)).to_be_visible()
         # the old password is refused on B, the new one works there
         helpers.staff_login(page_b, cluster.proxy, account, old)

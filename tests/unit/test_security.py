@@ -230,6 +230,21 @@ def test_absolute_limit_is_eight_hours_even_when_busy(fake_clock):
     assert row.revoked_reason == 'absolute_timeout'
 
 
+def test_the_open_tabs_session_check_interval_is_configurable(monkeypatch):
+    """GLRC_SESSION_CHECK_SECONDS: 60 by default, at least 5 (a tab asking every second would load the
+    server), and a clear message for a value that is not a number. The scale-out browser test runs
+    with 5 and waits less than 60 s for the other process's tab to notice."""
+    monkeypatch.delenv('GLRC_SESSION_CHECK_SECONDS', raising=False)
+    assert config.load(create=False).session_check_seconds == 60
+    monkeypatch.setenv('GLRC_SESSION_CHECK_SECONDS', '12')
+    assert config.load(create=False).session_check_seconds == 12
+    monkeypatch.setenv('GLRC_SESSION_CHECK_SECONDS', '1')
+    assert config.load(create=False).session_check_seconds == 5
+    monkeypatch.setenv('GLRC_SESSION_CHECK_SECONDS', '一分钟')
+    with pytest.raises(SystemExit, match='GLRC_SESSION_CHECK_SECONDS 必须是整数'):
+        config.load(create=False)
+
+
 def test_timeouts_are_configurable(fake_clock, monkeypatch):
     monkeypatch.setenv('GLRC_IDLE_MINUTES', '5')
     monkeypatch.setenv('GLRC_SESSION_HOURS', '1')
