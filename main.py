@@ -16,6 +16,7 @@ def serve() -> None:
     from glrc_ui import config, http, runtime
     from glrc_ui.services import files
 
+    runtime.install_fast_expects_arguments()
     files.use_private_tempdir()
     # nothing is in flight before the server starts, unless other processes share the data dir (scale-out)
     files.sweep_orphans(in_flight=files.IN_FLIGHT if settings.redis_url else timedelta(0))

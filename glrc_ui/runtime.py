@@ -2,6 +2,7 @@
 an opt-in probe that lets the load scripts (benchmarks/load) see from outside what happens inside.
 Wired in main.py; builds no UI."""
 import asyncio
+import types
 from collections.abc import Callable
 
 from nicegui import background_tasks
@@ -138,6 +139,41 @@ def _cut_cycles(elements: list) -> None:
                 value.clear()
         for slot in element.slots.values():
             slot.children.clear()
+
+
+# NiceGUI asks expects_arguments(handler) for every observable it creates: each element's props,
+# classes and style get one with a bound method as its handler, so a page of 150 elements asks 450
+# times, and inspect.signature takes 13–17 µs for a bound method: about 7 ms of every page build (a
+# tenth of a tab's connect). For plain functions and bound methods the answer follows from the code
+# object and the defaults alone; everything else (partials, callable objects, wrapped functions,
+# builtins) still goes to NiceGUI's own function. tests/unit/test_runtime_gc.py compares both answers.
+_nicegui_expects_arguments = None
+
+
+def expects_arguments(func) -> bool:
+    """NiceGUI's helpers.expects_arguments (a parameter without a default that is not *args/**kwargs),
+    answered from the code object for plain functions and bound methods."""
+    if type(func) is types.MethodType:
+        function, bound = func.__func__, 1
+    else:
+        function, bound = func, 0
+    if type(function) is not types.FunctionType or hasattr(function, '__wrapped__') \
+            or hasattr(function, '__signature__'):
+        return _nicegui_expects_arguments(func)  # type: ignore[misc]
+    code = function.__code__
+    positional = code.co_argcount - len(function.__defaults__ or ())
+    keyword_only = code.co_kwonlyargcount - len(function.__kwdefaults__ or {})
+    return positional - bound > 0 or keyword_only > 0
+
+
+def install_fast_expects_arguments() -> None:
+    """At start-up (and idempotent): NiceGUI's modules call helpers.expects_arguments through the
+    package, so replacing it there reaches every caller."""
+    global _nicegui_expects_arguments
+    from nicegui import helpers
+    if helpers.expects_arguments is not expects_arguments:
+        _nicegui_expects_arguments = helpers.expects_arguments
+        helpers.expects_arguments = expects_arguments
 
 
 def install_probes(path: str) -> None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static checks (ruff, mypy on the core, import floors), then every test (unit, page, browser) on
 # SQLite and on PostgreSQL. Installs what is missing.
-#   GLRC_CHROMIUM           browser binary for the E2E tests (default: /usr/bin/chromium, else Playwright's own)
+#   GLRC_CHROMIUM           browser binary for the E2E tests (default: /usr/bin/chromium-headless-shell, else
+#                           /usr/bin/chromium, else Playwright's own)
 #   GLRC_TEST_PG_URL        PostgreSQL for the second run (default: postgresql+psycopg://postgres@127.0.0.1:5432/test)
 #   GLRC_TEST_SKIP_PG=1     only SQLite (local use; CI never skips)
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/unit -x).
@@ -9,18 +10,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+# Debian's Chromium (chromium), its old headless shell (chromium-headless-shell: the same engine without
+# the browser UI and GPU process, about a third of the CPU; tests/e2e/conftest.py prefers it) and CJK fonts.
+have_own_browser() { [ -n "${GLRC_CHROMIUM:-}" ] && [ -x "${GLRC_CHROMIUM}" ]; }
 have_browser() {
-  [ -n "${GLRC_CHROMIUM:-}" ] && [ -x "${GLRC_CHROMIUM}" ] && return 0
-  [ -x /usr/bin/chromium ] && return 0
+  have_own_browser && return 0
+  [ -x /usr/bin/chromium-headless-shell ] || [ -x /usr/bin/chromium ] && return 0
   ls -d "${PLAYWRIGHT_BROWSERS_PATH:-$HOME/.cache/ms-playwright}"/chromium-* >/dev/null 2>&1 && return 0
   return 1
 }
 have_cjk_font() { fc-list 2>/dev/null | grep -qi 'CJK'; }
-if ! have_browser || ! have_cjk_font; then
+if { ! have_own_browser && [ ! -x /usr/bin/chromium-headless-shell ]; } || ! have_cjk_font; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "Installing Debian Chromium and CJK fonts for the browser tests…"
+    echo "Installing Debian Chromium, its headless shell and CJK fonts for the browser tests…"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-headless-shell fonts-noto-cjk >/dev/null
   fi
 fi
 have_browser || { echo "ERROR: no Chromium for the browser tests (install chromium or set GLRC_CHROMIUM)" >&2; exit 1; }

@@ -57,8 +57,9 @@ PHONE = Viewport('applications-phone-390x844', 390, 844, mobile=True, scale=2, u
 
 @pytest.fixture
 def pages(browser: Browser, request):
-    """Pages.new(): a page in a browser context of its own; failures photographed, JS errors fail the test."""
-    opened = Pages(browser)
+    """Pages.new(): a page in a browser context of its own; failures photographed, JS errors fail the test.
+    A test marked pdf_viewer gets the full Chromium (conftest pdf_browser): it looks at the in-page preview."""
+    opened = Pages(request.getfixturevalue('pdf_browser') if request.node.get_closest_marker('pdf_viewer') else browser)
     failed_before = request.session.testsfailed
     yield opened
     name = re.sub(r'[^\w.-]+', '_', request.node.name)
@@ -85,6 +86,7 @@ def expect_row_buttons(row, *labels: str) -> None:
 
 # ---------------------------------------------------------------- a. filed, three approvals, certificate
 
+@pytest.mark.pdf_viewer
 def test_file_submit_and_approve_at_three_stages(pages, server, tmp_path):
     world = make_world(server, 801)
     files = sample_files(tmp_path)

@@ -168,10 +168,11 @@ def confirm_dialog(walk: LayoutWalk, unit_name: str, slug: str) -> bool:
 
 
 @pytest.mark.parametrize('viewport', [PHONE, DESKTOP], ids=lambda v: v.name)
-def test_unit_registration_to_review_fits_the_screen(browser, reviewer, tmp_path, viewport: Viewport):
+def test_unit_registration_to_review_fits_the_screen(pdf_browser, reviewer, tmp_path, viewport: Viewport):
+    """(The full Chromium: the review step checks the licence's in-page preview.)"""
     server = reviewer
     name, code_no, account, phone = UNITS[viewport.name]
-    context = browser.new_context(**viewport.context_args())
+    context = pdf_browser.new_context(**viewport.context_args())
     context.set_default_timeout(10_000)
     page = context.new_page()
     walk = LayoutWalk(page, viewport)

@@ -2,6 +2,7 @@
 pages in memory what survives a generation-1 collection is frozen; with few, only a full collection
 over its pause budget freezes; what was frozen goes back to the collector when (almost) no tab is
 connected. No timing: the clock is faked."""
+import functools
 import gc
 
 import pytest
@@ -147,3 +148,62 @@ def test_a_real_collection_freezes_from_its_callback():
     finally:
         gc.callbacks.remove(policy.on_gc)
         gc.unfreeze()
+
+
+# ---- expects_arguments without inspect.signature -------------------------------------------------
+
+class _Handlers:
+    def plain(self): ...
+    def event(self, e): ...
+    def optional(self, e=None): ...
+    def star(self, *args, **kwargs): ...
+    def keyword(self, *, e): ...
+    def keyword_default(self, *, e=1): ...
+    async def async_event(self, e): ...
+
+    @classmethod
+    def cls_event(cls, e): ...
+
+    @staticmethod
+    def static_event(e): ...
+
+    def __call__(self, e): ...
+
+
+def _decorated(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+def _positional_only(e, /): ...
+def _positional_only_default(e=1, /): ...
+def _mixed(a, b=1, *args, c, d=2, **kwargs): ...
+
+
+def test_expects_arguments_answers_as_nicegui_does_for_every_kind_of_handler():
+    from nicegui.helpers.functions import expects_arguments as nicegui_answer
+    h = _Handlers()
+    handlers = [h.plain, h.event, h.optional, h.star, h.keyword, h.keyword_default, h.async_event, h.cls_event,
+                h.static_event, h, _Handlers.event, _Handlers.plain, lambda: None, lambda e: None,
+                lambda e=None: None, lambda *a: None, lambda **k: None, _positional_only, _positional_only_default,
+                _mixed, functools.partial(_mixed, 1), functools.partial(_mixed, 1, c=2), _decorated(lambda: None),
+                _decorated(lambda e: None), print, len, runtime.release_page]
+    runtime.install_fast_expects_arguments()
+    answers = [runtime.expects_arguments(fn) for fn in handlers]
+    assert answers == [nicegui_answer(fn) for fn in handlers]
+    assert answers.count(True) >= 10 and answers.count(False) >= 10   # both answers are covered
+
+
+def test_the_fast_expects_arguments_is_what_nicegui_calls():
+    from nicegui import helpers
+    runtime.install_fast_expects_arguments()
+    runtime.install_fast_expects_arguments()   # twice: still one layer over NiceGUI's own
+    assert helpers.expects_arguments is runtime.expects_arguments
+    assert runtime._nicegui_expects_arguments is not runtime.expects_arguments
+    from nicegui import observables
+    seen = []
+    observables.ObservableDict({}, on_change=lambda: seen.append('no args'))['a'] = 1
+    observables.ObservableDict({}, on_change=lambda e: seen.append(type(e).__name__))['a'] = 1
+    assert seen == ['no args', 'ObservableChangeEventArguments']
