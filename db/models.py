@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Protocol
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import Column, ColumnElement, Index, Text, UniqueConstraint, and_, literal_column, text
 from sqlmodel import Field, SQLModel
 
 from db.clock import now
@@ -58,6 +58,14 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = None
     version: int = 1
     created_at: datetime = Field(default_factory=now, index=True)
+
+
+
+def person_phone(phone: str) -> ColumnElement[bool]:
+    """The person login with this phone, stated as the partial index ux_app_user_person_phone is: with
+    the role as a literal. SQLite uses a partial index only when the query itself states the index's
+    WHERE; with `role = ?` it walked ix_app_user_role through every person (430 ms at a million)."""
+    return and_(User.phone == phone, User.role == literal_column("'person'"))
 
 
 class AuthSession(SQLModel, table=True):
@@ -177,7 +185,14 @@ class Unit(SQLModel, table=True):
 class Person(SQLModel, table=True):
     """A talent working at a unit (个人); its state follows the person machine (glrc_ui/services/persons.py).
     The login (phone, password) is its User row."""
-    __table_args__ = (Index('ix_person_unit_state_submitted', 'unit_id', 'state', 'submitted_at'),)
+    __table_args__ = (
+        Index('ix_person_unit_state_submitted', 'unit_id', 'state', 'submitted_at'),
+        # a unit's 全部 list read in its order within the unit: by 提交时间 (the default, drafts' NULLs
+        # first), by 姓名; 近 30 天 (created_at) as a range
+        Index('ix_person_unit_submitted', 'unit_id', 'submitted_at', 'id'),
+        Index('ix_person_unit_created', 'unit_id', 'created_at', 'id'),
+        Index('ix_person_unit_name', 'unit_id', 'name', 'id'),
+    )
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key='app_user.id', unique=True)
     unit_id: int = Field(foreign_key='unit.id')
@@ -277,6 +292,11 @@ class Application(SQLModel, table=True):
         Index('ix_application_unit_submitted', 'unit_id', 'submitted_at', 'id', 'state', 'level', 'applicant_name'),
         Index('ix_application_org_submitted', 'org_id', 'reached_org', 'submitted_at', 'id', 'state', 'level',
               'applicant_name'),
+        # sorted by 姓名: each list read in name order (with the state its filter checks) instead of
+        # sorting every row it may list (the center's: 1M rows, 430 ms a page)
+        Index('ix_application_name', 'applicant_name', 'id', 'state', 'submitted_at'),
+        Index('ix_application_unit_name', 'unit_id', 'applicant_name', 'id', 'state'),
+        Index('ix_application_org_name', 'org_id', 'reached_org', 'applicant_name', 'id', 'state'),
         Index('ix_application_person', 'person_id', 'created_at'),
         Index('ix_application_id_number', 'id_number', 'state'),
     )

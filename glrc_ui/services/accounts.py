@@ -3,7 +3,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from db.engine import read_scope, session_scope
-from db.models import Org, User, saved_id
+from db.models import Org, User, person_phone, saved_id
 from glrc_ui import security, validators
 from glrc_ui.actor import Actor
 from glrc_ui.errors import PermissionDenied, ValidationError
@@ -20,7 +20,7 @@ def request_login_code(phone: str, ip: str | None) -> None:
     if security.sms_ip_limit.hit(ip):
         raise ValidationError('验证码', security.BUSY)
     with session_scope() as s:
-        exists = s.exec(select(User.id).where(User.phone == phone, User.role == 'person')).first() is not None
+        exists = s.exec(select(User.id).where(person_phone(phone))).first() is not None
     try:
         sms.issue_code(phone, 'login', deliver=exists)
     except sms.SmsError as exc:
@@ -34,7 +34,7 @@ def login_code(phone: str, code: str, ip: str | None) -> tuple[str, Actor]:
     error = None
     with session_scope() as s:
         ok = sms.check_code(s, phone, 'login', code)
-        user = s.exec(select(User).where(User.phone == phone, User.role == 'person')).first()
+        user = s.exec(select(User).where(person_phone(phone))).first()
         if not ok or user is None:
             security.ip_throttle.fail(ip)
             audit.record(s, 'login_failed', ip=ip, account=phone, result='bad_code')  # masked, or a token
@@ -239,7 +239,7 @@ def _new_phone_error(s: Session, actor: Actor, new_phone: str) -> str | None:
     user = security.user_row(s, security.user_id_of(actor))
     if new_phone == user.phone:
         return '新手机号与当前手机号相同'
-    if s.exec(select(User.id).where(User.phone == new_phone, User.role == 'person')).first() \
+    if s.exec(select(User.id).where(person_phone(new_phone))).first() \
             or s.exec(select(User.id).where(User.account == new_phone)).first():
         return '该手机号已被其他账号使用'
     return None

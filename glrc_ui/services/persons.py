@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.engine import read_scope, session_scope
-from db.models import Person, Unit, User, saved_id
+from db.models import Person, Unit, User, person_phone, saved_id
 from glrc_ui import clock, person_fields, search, security, validators, workflow
 from glrc_ui.actor import Actor
 from glrc_ui.errors import FormErrors, PermissionDenied, ValidationError
@@ -216,7 +216,7 @@ def _taken(s: Session, phone: str, id_number: str, unit_id: int | None) -> dict[
     """Field messages for a phone or ID already registered (without saying whose) and a unit that is
     not active (any more)."""
     errors = {}
-    if s.exec(select(User.id).where(User.phone == phone, User.role == 'person')).first() \
+    if s.exec(select(User.id).where(person_phone(phone))).first() \
             or s.exec(select(User.id).where(User.account == phone)).first():
         errors['手机号'] = '该手机号已注册，请直接登录；如忘记密码可使用验证码登录'
     if s.exec(select(Person.id).where(Person.id_number == id_number)).first():
@@ -395,8 +395,9 @@ def unit_queue(actor: Actor, status: str = 'pending', keyword: str = '', date_fr
         if keyword and validators.id_number_error(keyword.upper()) is None:
             query = query.where(Person.id_number == keyword.upper())
         elif keyword and validators.phone_error(keyword) is None:
-            query = query.where(col(Person.user_id).in_(select(User.id).where(User.phone == keyword,
-                                                                           User.role == 'person')))
+            # one person login per phone (ux_app_user_person_phone): read the person by its user_id,
+            # not every person of the unit checked against the phone
+            query = query.where(Person.user_id == select(User.id).where(person_phone(keyword)).scalar_subquery())
         elif keyword:
             query = query.where(search.contains(Person, 'name', keyword))
         stamp = col(Person.created_at) if status == 'all' else col(Person.submitted_at)

@@ -144,6 +144,7 @@ class Pages:
         self.browser = browser
         self.opened: list[Page] = []
         self.js_errors: list[str] = []
+        self.trail: list[str] = []
 
     def new(self, **context_args) -> Page:
         page = new_page(self.browser, **context_args)
@@ -151,11 +152,18 @@ class Pages:
         page.on('pageerror', lambda exc: self.js_errors.append(f'[page {number}] uncaught: {exc}'))
         page.on('console', lambda msg: self.js_errors.append(f'[page {number}] console.error: {msg.text}')
                 if msg.type == 'error' else None)
+        # what the browser did, printed when the test fails (a reload after a failed socket handshake
+        # shows here as a second load of the same URL, with NiceGUI's console line before it)
+        page.on('console', lambda msg: self.trail.append(f'[page {number}] console.{msg.type}: {msg.text[:300]}'))
+        page.on('framenavigated', lambda frame: self.trail.append(f'[page {number}] loaded {frame.url}')
+                if frame == page.main_frame else None)
         self.opened.append(page)
         return page
 
     def close(self, name: str, *, failed: bool) -> list[str]:
-        """Screenshots on failure, contexts closed; returns the JavaScript errors seen."""
+        """Screenshots and the browsers' trail on failure, contexts closed; returns the JavaScript errors seen."""
+        if failed:
+            print('\nwhat the browsers did (last 60 lines):\n' + '\n'.join(self.trail[-60:]))
         for i, page in enumerate(self.opened, start=1):
             if page.is_closed():
                 continue

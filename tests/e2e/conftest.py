@@ -109,6 +109,9 @@ def pdf_browser(playwright):
 
 @pytest.fixture
 def page(browser, request):
+    """A page in a fresh browser context (the full Chromium for a test marked pdf_viewer)."""
+    if request.node.get_closest_marker('pdf_viewer'):
+        browser = request.getfixturevalue('pdf_browser')
     context = browser.new_context(viewport={'width': 1280, 'height': 800}, locale='zh-CN')
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -159,6 +162,8 @@ def _server_log_has_no_traceback(request):
     start = len(srv.log())
     yield
     new = srv.log()[start:]
+    if any(report.failed for report in request.node.stash.get(_REPORTS, {}).values()):
+        print(f'\nthe server log during the failed test (last 4000 characters):\n{new[-4000:]}')
     if srv.process is not None and srv.process.poll() is not None:
         pytest.fail(f'python main.py exited with {srv.process.returncode} during the test:\n{new[-4000:]}',
                     pytrace=False)

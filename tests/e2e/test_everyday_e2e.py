@@ -90,6 +90,7 @@ def test_the_pdf_preview_falls_back_to_a_link_where_the_browser_cannot_show_it(p
     assert page.locator('iframe.glrc-pdf-frame').count() == 0
 
 
+@pytest.mark.pdf_viewer
 def test_the_pdf_preview_shows_in_the_page_where_it_can(page: Page, demo):
     _open_review(page, demo)
     expect(page.locator('iframe.glrc-pdf-frame')).to_be_visible()
