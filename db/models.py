@@ -3,7 +3,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from sqlalchemy import Column, ColumnElement, Index, Text, UniqueConstraint, and_, literal_column, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from db.clock import now
 
@@ -65,7 +65,7 @@ def person_phone(phone: str) -> ColumnElement[bool]:
     """The person login with this phone, stated as the partial index ux_app_user_person_phone is: with
     the role as a literal. SQLite uses a partial index only when the query itself states the index's
     WHERE; with `role = ?` it walked ix_app_user_role through every person (430 ms at a million)."""
-    return and_(User.phone == phone, User.role == literal_column("'person'"))
+    return and_(col(User.phone) == phone, col(User.role) == literal_column("'person'"))
 
 
 class AuthSession(SQLModel, table=True):
