@@ -159,6 +159,8 @@ class Unit(SQLModel, table=True):
     """An employer (单位); its state follows the unit machine (glrc_ui/services/units.py)."""
     __table_args__ = (
         Index('ix_unit_org_state_submitted', 'org_id', 'state', 'submitted_at'),
+        # a reviewer's list by 单位名称, read in name order within the org (migration 0009)
+        Index('ix_unit_org_name', 'org_id', 'name', 'id', 'state'),
         Index('ix_unit_state_submitted', 'state', 'submitted_at'),
         # the center's 全部 / 待审核 across several states, in order: no sort of every row (migration 0008)
         Index('ix_unit_submitted', 'submitted_at', 'id', 'state'),

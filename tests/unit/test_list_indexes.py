@@ -13,7 +13,7 @@ from sqlalchemy import event, select, text
 
 from db.engine import get_engine, session_scope
 from db.models import User, person_phone
-from glrc_ui.services import accounts, application_review, persons
+from glrc_ui.services import accounts, application_review, persons, unit_review
 from tests import factories as f
 
 
@@ -137,3 +137,13 @@ def test_the_application_queues_sorted_by_name_read_their_index(who, index):
         page = application_review.queue_page(world[who], 'all', sort_by='name', descending=True)
     assert page.total == 2
     assert index in plan_of(sent, contains='ORDER BY application.applicant_name')
+
+
+def test_a_reviewers_unit_list_sorted_by_name_reads_its_index(fake_clock):
+    for n in range(3):
+        f.unit_submitted(600 + n, '秀峰区')
+    f.staff('rev_name', role='reviewer', org='秀峰区')
+    with sent_queries() as sent:
+        page = unit_review.queue_page(f.actor_of_account('rev_name'), 'all', sort_by='name', per_page=2)
+    assert page.total == 3 and len(page.items) == 2
+    assert 'ix_unit_org_name' in plan_of(sent, contains='ORDER BY unit.name')
