@@ -5,7 +5,7 @@ from datetime import date
 from playwright.sync_api import Browser, Page, expect
 
 from glrc_ui.demo import DEMO_PASSWORD
-from tests.e2e import helpers
+from tests.e2e import axe_helpers, helpers
 
 GAOXIN_ACCOUNT, GAOXIN_NAME = 'unit_gaoxin', '桂林高新光电有限公司'   # demo: an active unit in 秀峰区
 
@@ -18,10 +18,11 @@ def id_number(born: date, seq: int, male: bool) -> str:
 
 
 def new_page(browser: Browser, **context_args) -> Page:
+    """A page in a context of its own, its socket frames watched (go_menu waits for them to go quiet)."""
     args = {'viewport': {'width': 1280, 'height': 800}, 'locale': 'zh-CN'} | context_args
     context = browser.new_context(**args)
     context.set_default_timeout(10_000)
-    return context.new_page()
+    return axe_helpers.watch_socket(context.new_page())
 
 
 def choose(page: Page, label: str, option: str) -> None:
@@ -79,8 +80,14 @@ def menu(page: Page):
 
 
 def go_menu(page: Page, server, label: str, path: str) -> None:
+    """Open a page from the menu and wait until it is at rest (axe_helpers.settle: socket handshake done,
+    no transition running, no socket frame for 0.2 s). Right after a page connects, the drawer reports
+    its state and the server answers with an update of the drawer; three times, under load, a click
+    on a list's row button in that moment opened nothing (no request reached the server's log). The
+    wait keeps the journeys about what they test; the lost click itself is noted in issue 11."""
     menu(page).get_by_text(label, exact=True).click()
     expect(page).to_have_url(server.url(path))
+    axe_helpers.settle(page)
 
 
 def confirm(page: Page, title: str, *contains: str) -> None:
