@@ -60,7 +60,6 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=now, index=True)
 
 
-
 def person_phone(phone: str) -> ColumnElement[bool]:
     """The person login with this phone, stated as the partial index ux_app_user_person_phone is: with
     the role as a literal. SQLite uses a partial index only when the query itself states the index's
