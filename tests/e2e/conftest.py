@@ -95,11 +95,12 @@ def pdf_browser(playwright):
     """The full Chromium, which shows a PDF inside the page (<iframe>): the headless shell has no PDF
     viewer, so there the pages show their 新窗口预览 box instead (tested too: test_everyday_e2e). For
     the tests of the in-page preview; started only when such a test runs."""
-    browser = _launch(playwright, pdf_chromium_executable())
+    executable = pdf_chromium_executable()
+    browser = _launch(playwright, executable)
     context = browser.new_context()
     try:
         if context.new_page().evaluate('navigator.pdfViewerEnabled') is not True:
-            pytest.fail(f'{browser.browser_type.executable_path or "Chromium"} has no PDF viewer; the in-page preview '
+            pytest.fail(f'{executable or "Playwright Chromium"} has no PDF viewer; the in-page preview '
                         'tests need the full Chromium (Debian: apt-get install chromium)', pytrace=False)
     finally:
         context.close()

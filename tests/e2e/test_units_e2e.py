@@ -61,6 +61,8 @@ def complete_and_submit(page: Page, server, tmp_path, org: str = '秀峰区') ->
 
 
 def review(browser, server, account: str, unit_name: str, button: str, opinion: str = '', confirm: bool = True) -> Page:
+    """A reviewer's page on the unit's review. browser: the full Chromium (pdf_browser), for the licence's
+    in-page preview (the headless shell shows its 新窗口预览 box instead)."""
     context = browser.new_context(viewport={'width': 1280, 'height': 800}, locale='zh-CN')
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -86,7 +88,7 @@ def confirm_dialog(page: Page, item_name: str) -> None:
     dialog.get_by_role('button', name='确定', exact=True).click()
 
 
-def test_register_to_active_through_two_reviews(page: Page, reviewers, browser, tmp_path):
+def test_register_to_active_through_two_reviews(page: Page, reviewers, pdf_browser, tmp_path):
     server = reviewers
     name = '桂林端到端科技有限公司'
     register_unit(page, server, name, credit_code(901), 'e2e_unit_a', '13907730901')
@@ -97,10 +99,10 @@ def test_register_to_active_through_two_reviews(page: Page, reviewers, browser, 
     complete_and_submit(page, server, tmp_path)
     helpers.shot(page, 'unit-info-submitted')
 
-    district = review(browser, server, 'xf_reviewer', name, '通过', '材料齐全')
+    district = review(pdf_browser, server, 'xf_reviewer', name, '通过', '材料齐全')
     expect(district).to_have_url(server.url('/review/units'))
     district.context.close()
-    center = review(browser, server, 'center_reviewer', name, '通过')
+    center = review(pdf_browser, server, 'center_reviewer', name, '通过')
     expect(center).to_have_url(server.url('/review/units'))
     center.get_by_text('已审核', exact=True).click()
     expect(center.locator('tr', has_text=name)).to_contain_text('审核通过')
@@ -113,13 +115,13 @@ def test_register_to_active_through_two_reviews(page: Page, reviewers, browser, 
     expect(page.get_by_text('材料齐全')).to_be_visible()  # the history shows the district's opinion
 
 
-def test_return_and_resubmit(page: Page, reviewers, browser, tmp_path):
+def test_return_and_resubmit(page: Page, reviewers, pdf_browser, tmp_path):
     server = reviewers
     name = '桂林退回重提有限公司'
     register_unit(page, server, name, credit_code(902), 'e2e_unit_b', '13907730902')
     complete_and_submit(page, server, tmp_path)
 
-    district = review(browser, server, 'xf_reviewer', name, '退回修改', confirm=False)
+    district = review(pdf_browser, server, 'xf_reviewer', name, '退回修改', confirm=False)
     expect(district.get_by_text('请填写审核意见')).to_be_visible()  # returning needs an opinion
     district.get_by_label('审核意见', exact=True).fill('单位地址请填写到门牌号')
     district.get_by_role('button', name='退回修改', exact=True).click()
@@ -137,7 +139,7 @@ def test_return_and_resubmit(page: Page, reviewers, browser, tmp_path):
     dialog.get_by_role('button', name='确定', exact=True).click()
     expect(page.get_by_text('待城区/主管部门审核').first).to_be_visible()
 
-    again = review(browser, server, 'xf_reviewer', name, '通过')
+    again = review(pdf_browser, server, 'xf_reviewer', name, '通过')
     expect(again).to_have_url(server.url('/review/units'))
     again.context.close()
 
