@@ -54,20 +54,13 @@ DEBIAN_CHROMIUMS = ('/usr/bin/chromium-headless-shell', '/usr/bin/chromium')
 expect.set_options(timeout=15_000)
 
 
-def chromium_executable() -> str | None:
-    """$GLRC_CHROMIUM, else Debian's headless shell or full Chromium, else None (Playwright's own download)."""
+def chromium_executable(candidates: tuple[str, ...] = DEBIAN_CHROMIUMS) -> str | None:
+    """$GLRC_CHROMIUM, else the first of Debian's candidates installed, else None (Playwright's own download).
+    pdf_browser passes only the full Chromium."""
     configured = os.environ.get('GLRC_CHROMIUM', '').strip()
     if configured:
         return configured
-    return next((path for path in DEBIAN_CHROMIUMS if Path(path).exists()), None)
-
-
-def pdf_chromium_executable() -> str | None:
-    """For pdf_browser: $GLRC_CHROMIUM, else Debian's full /usr/bin/chromium, else None (Playwright's own)."""
-    configured = os.environ.get('GLRC_CHROMIUM', '').strip()
-    if configured:
-        return configured
-    return DEBIAN_CHROMIUMS[-1] if Path(DEBIAN_CHROMIUMS[-1]).exists() else None
+    return next((path for path in candidates if Path(path).exists()), None)
 
 
 @pytest.fixture(scope='session')
@@ -95,7 +88,7 @@ def pdf_browser(playwright):
     """The full Chromium, which shows a PDF inside the page (<iframe>): the headless shell has no PDF
     viewer, so there the pages show their 新窗口预览 box instead (tested too: test_everyday_e2e). For
     the tests of the in-page preview; started only when such a test runs."""
-    executable = pdf_chromium_executable()
+    executable = chromium_executable(DEBIAN_CHROMIUMS[-1:])
     browser = _launch(playwright, executable)
     context = browser.new_context()
     try:
